@@ -1,0 +1,261 @@
+"""The `vft` command. The only core module that may import redaction/ or demos/, and only lazily."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from core.errors import VftError
+
+os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+app = typer.Typer(help="Fine-tune a small open model on your domain data with vertical packs.",
+                  no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
+models_app = typer.Typer(help="Base models: list aliases, provision the offline default.", no_args_is_help=False)
+config_app = typer.Typer(help="Run configuration.", no_args_is_help=True)
+app.add_typer(models_app, name="models")
+app.add_typer(config_app, name="config")
+console = Console()
+err_console = Console(stderr=True)
+
+
+def _quiet_libraries() -> None:
+    import logging
+    import warnings
+
+    for name in ("transformers", "peft", "trl", "datasets", "accelerate"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", category=UserWarning)
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    try:
+        import transformers
+
+        transformers.logging.set_verbosity_error()
+    except ImportError:
+        pass
+
+
+def _options(pairs: list[str] | None) -> dict[str, Any]:
+    from core.config import parse_overrides
+
+    return parse_overrides(pairs or [])
+
+
+@app.command()
+def packs() -> None:
+    """List installed packs."""
+    from core.pack import available_packs, pack_class
+
+    table = Table("pack", "task", "headline metric", "redaction", "description")
+    for name in available_packs():
+        cls = pack_class(name)
+        table.add_row(name, cls.kind.value, cls.headline_metric, ", ".join(cls.redaction_fields) or "-",
+                      cls.description)
+    console.print(table)
+
+
+@app.command()
+def train(
+    pack: Annotated[str, typer.Argument(help="Pack name (see `vft packs`).")] = "",
+    data: Annotated[Path | None, typer.Option(help="Training file (JSONL, CSV, Parquet, chat JSONL).")] = None,
+    config: Annotated[Path | None, typer.Option("--config", "-c", help="YAML run config.")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="Config override key=value (repeatable).")] = None,
+    option: Annotated[list[str] | None, typer.Option("--option", "-O", help="Pack option key=value.")] = None,
+    text_column: Annotated[str | None, typer.Option(help="Column with the input text.")] = None,
+    label_column: Annotated[str | None, typer.Option(help="Column with the label / target.")] = None,
+    labels_file: Annotated[Path | None, typer.Option(help="Label set with optional definitions.")] = None,
+    base_model: Annotated[str | None, typer.Option(help="Alias, local folder or hub id.")] = None,
+    epochs: Annotated[float | None, typer.Option(help="Training epochs.")] = None,
+    max_steps: Annotated[int | None, typer.Option(help="Stop after N optimizer steps.")] = None,
+    output_dir: Annotated[str | None, typer.Option(help="Where run folders go (default runs/).")] = None,
+    name: Annotated[str | None, typer.Option(help="Run folder name (default <pack>-<timestamp>).")] = None,
+    resume: Annotated[Path | None, typer.Option(help="Resume a killed run from its last checkpoint.")] = None,
+    skip_invalid: Annotated[bool, typer.Option(help="Skip (and count) bad rows instead of stopping.")] = False,
+    no_eval: Annotated[bool, typer.Option("--no-eval", help="Train only; run `vft eval` later.")] = False,
+) -> None:
+    """Fine-tune a LoRA adapter, then evaluate base vs few-shot vs fine-tuned on held-out data."""
+    _quiet_libraries()
+    from core.config import build_config
+    from core.pack import get_pack
+    from core.pipeline import train_and_evaluate
+
+    if resume is not None:
+        run_dir = train_and_evaluate("", None, resume_dir=resume, evaluate=not no_eval)  # type: ignore[arg-type]
+        _print_results(run_dir)
+        return
+    if not pack:
+        raise VftError("name a pack: vft train PACK (see `vft packs`)")
+    pack_options = _options(option)
+    for key, value in (("text_column", text_column), ("label_column", label_column),
+                       ("labels_file", str(labels_file) if labels_file else None)):
+        if value is not None:
+            pack_options[key] = value
+    overrides = _options(set_)
+    overrides["pack"] = pack
+    overrides["pack_options"] = {**overrides.get("pack_options", {}), **pack_options}
+    for key, value in (("data", str(data) if data else None), ("base_model", base_model), ("epochs", epochs),
+                       ("max_steps", max_steps), ("output_dir", output_dir)):
+        if value is not None:
+            overrides[key] = value
+    defaults = get_pack(pack, pack_options).default_config()
+    cfg = build_config(pack_defaults=defaults, yaml_path=config, overrides=overrides)
+    run_dir = train_and_evaluate(pack, cfg, name=name, evaluate=not no_eval, skip_invalid=skip_invalid)
+    _print_results(run_dir)
+
+
+def _print_results(run_dir: Path) -> None:
+    from core.io import read_json
+
+    results_path = run_dir / "results.json"
+    if not results_path.is_file():
+        return
+    results = read_json(results_path)
+    table = Table("system", results.get("headline_metric", "headline"), "parse rate", title=f"{run_dir}")
+    for name, scores in results.get("systems", {}).items():
+        head, rate = scores.get("headline"), scores.get("parse_rate")
+        table.add_row(name, f"{head:.3f}" if head is not None else "-", f"{rate:.2f}" if rate is not None else "-")
+    console.print(table)
+    tr = results.get("training", {})
+    if tr:
+        console.print(f"training: {tr.get('global_step')} steps in {tr.get('train_runtime_s')} s, "
+                      f"{tr.get('tokens_per_second')} tokens/s ({tr.get('precision')})")
+    console.print(f"report: {run_dir / 'report.html'}")
+
+
+@app.command("eval")
+def eval_(
+    run_dir: Annotated[Path, typer.Argument(help="Run folder.")],
+    systems: Annotated[str | None, typer.Option(help="Comma-separated systems (default: all).")] = None,
+    max_examples: Annotated[int | None, typer.Option(help="Cap held-out examples.")] = None,
+) -> None:
+    """Evaluate a run's systems on its held-out split and rewrite the report."""
+    _quiet_libraries()
+    from core.evaluation import evaluate_run
+    from core.report import write_report
+
+    evaluate_run(run_dir, systems=systems.split(",") if systems else None, max_examples=max_examples)
+    write_report(run_dir)
+    _print_results(run_dir)
+
+
+@app.command()
+def report(run_dir: Annotated[Path, typer.Argument(help="Run folder.")]) -> None:
+    """Rewrite report.md and report.html from a run's results."""
+    from core.report import write_report
+
+    md, page = write_report(run_dir)
+    console.print(f"{md}\n{page}")
+
+
+@app.command()
+def inspect(
+    pack: Annotated[str, typer.Argument(help="Pack name.")],
+    data: Annotated[Path | None, typer.Option(help="File to inspect (default: the pack's sample).")] = None,
+    option: Annotated[list[str] | None, typer.Option("--option", "-O", help="Pack option key=value.")] = None,
+    base_model: Annotated[str, typer.Option(help="Tokenizer of this model.")] = "smollm2-135m",
+    max_length: Annotated[int, typer.Option(help="max_length used for training.")] = 1024,
+    index: Annotated[int, typer.Option(help="Which example to show.")] = 0,
+) -> None:
+    """Show one formatted example with the trained tokens marked, and token-length statistics."""
+    _quiet_libraries()
+    from core.inspect import inspect_data
+
+    inspect_data(pack, data, _options(option), base_model, max_length, index, console)
+
+
+@app.command()
+def predict(
+    run_dir: Annotated[Path, typer.Argument(help="Run folder with an adapter.")],
+    data: Annotated[Path, typer.Option(help="Input file (same columns as training; labels optional).")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Output JSONL.")],
+    batch_size: Annotated[int, typer.Option(help="Prompts per batch.")] = 16,
+    constrained: Annotated[bool, typer.Option(help="Constrain to valid outputs where possible.")] = False,
+) -> None:
+    """Run the fine-tuned model on new data; parse failures are kept and counted."""
+    _quiet_libraries()
+    from core.predict import predict_file
+
+    summary = predict_file(run_dir, data, out, batch_size=batch_size, constrained=constrained)
+    console.print(json.dumps(summary, indent=2))
+
+
+@app.command()
+def export(
+    run_dir: Annotated[Path, typer.Argument(help="Run folder with an adapter.")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Output folder.")],
+    merge: Annotated[bool, typer.Option(help="Merge the adapter into the base weights.")] = False,
+) -> None:
+    """Write the adapter (or a merged model) to a folder, with serving instructions."""
+    _quiet_libraries()
+    from core.export import export_run
+
+    console.print(export_run(run_dir, out, merge=merge))
+
+
+@models_app.callback(invoke_without_command=True)
+def models_list(ctx: typer.Context) -> None:
+    """List base-model aliases and what is cached."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from core.models import list_models
+
+    table = Table("alias", "cached", "licence", "description", "cache folder")
+    for row in list_models():
+        table.add_row(row["alias"], "yes" if row["cached"] else "no", row["licence"], row["description"],
+                      row["cache_dir"])
+    console.print(table)
+
+
+@models_app.command("provision")
+def models_provision(alias: Annotated[str, typer.Argument(help="Alias to convert.")] = "smollm2-135m") -> None:
+    """Convert an alias into the local cache (offline, once)."""
+    _quiet_libraries()
+    from core.models import provision
+
+    console.print(f"{alias}: {provision(alias)}")
+
+
+@config_app.command("schema")
+def config_schema_cmd() -> None:
+    """Print the JSON schema of the run config."""
+    from core.config import config_schema
+
+    print(config_schema())
+
+
+@config_app.command("show")
+def config_show(pack: Annotated[str, typer.Argument(help="Pack name.")],
+                config: Annotated[Path | None, typer.Option("--config", "-c")] = None,
+                set_: Annotated[list[str] | None, typer.Option("--set")] = None) -> None:
+    """Print the effective config for a pack (pack defaults < YAML < --set)."""
+    from core.config import build_config, dump_config
+    from core.pack import get_pack
+
+    overrides = {**_options(set_), "pack": pack}
+    print(dump_config(build_config(pack_defaults=get_pack(pack).default_config(), yaml_path=config,
+                                   overrides=overrides)), end="")
+
+
+def main() -> None:
+    try:
+        app()
+    except VftError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

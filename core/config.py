@@ -1,0 +1,144 @@
+"""One typed run config. Precedence: pack defaults < YAML file < CLI flags. Unknown keys are errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from core.errors import ConfigError
+
+SYSTEMS = ("zero_shot", "few_shot", "few_shot_random", "tuned")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class LoraSettings(_Strict):
+    r: int = Field(16, ge=1, le=1024, description="LoRA rank.")
+    alpha: int = Field(32, ge=1, description="LoRA scaling numerator (scale = alpha / r).")
+    dropout: float = Field(0.05, ge=0.0, lt=1.0)
+    target_modules: str | list[str] = Field(
+        "all-linear", description="'all-linear' or a list of module names such as ['q_proj', 'v_proj']."
+    )
+
+
+class RunConfig(_Strict):
+    """Everything a training + evaluation run needs. Saved as config.yaml in the run folder."""
+
+    pack: str | None = Field(None, description="Registered pack name; set by `vft train PACK`.")
+    data: str | None = Field(None, description="Training file; default: the pack's bundled sample.")
+    pack_options: dict[str, Any] = Field(
+        default_factory=dict, description="Pack-specific options (column names, label file, ...)."
+    )
+    base_model: str = Field("smollm2-135m", description="Alias (`vft models`), local HF folder or hub id.")
+    trust_remote_code: bool = Field(False, description="Run model code from the model folder. Off by default.")
+    quantization: Literal["none", "4bit", "auto"] = Field(
+        "auto", description="'4bit' = QLoRA (bitsandbytes nf4). 'auto' = 4bit on CUDA, none on CPU."
+    )
+    precision: Literal["auto", "fp32", "bf16", "fp16"] = Field(
+        "auto", description="Compute precision. 'auto' = bf16 where the CPU or GPU supports it, else fp32."
+    )
+    lora: LoraSettings = Field(default_factory=LoraSettings)
+    max_length: int = Field(1024, ge=32, le=131072, description="Longest training sequence in tokens.")
+    epochs: float = Field(2.0, gt=0, le=1000)
+    max_steps: int = Field(-1, ge=-1, description="Stop after this many optimizer steps (-1: use epochs).")
+    learning_rate: float = Field(2e-4, gt=0, le=1)
+    lr_scheduler: Literal["linear", "cosine", "constant", "constant_with_warmup"] = "cosine"
+    warmup_ratio: float = Field(0.05, ge=0, le=0.5)
+    weight_decay: float = Field(0.0, ge=0, le=1)
+    batch_size: int = Field(8, ge=1, description="Examples per device per step (before packing).")
+    grad_accum: int = Field(1, ge=1)
+    packing: bool = Field(True, description="Padding-free best-fit packing; documents stay apart.")
+    gradient_checkpointing: bool = Field(False, description="Trade compute for memory.")
+    eval_fraction: float = Field(0.1, ge=0, lt=0.5, description="Validation share (eval loss, early stopping).")
+    test_fraction: float = Field(0.2, ge=0, lt=0.9, description="Held-out share scored after training.")
+    eval_steps: int = Field(50, ge=1, description="Eval loss every N steps.")
+    save_steps: int = Field(50, ge=1, description="Checkpoint every N steps (resume point).")
+    early_stopping_patience: int | None = Field(None, ge=1, description="Evals without improvement before stop.")
+    seed: int = 42
+    output_dir: str = "runs"
+    max_train_examples: int | None = Field(None, ge=1, description="Cap the training split (after shuffling).")
+    max_eval_examples: int | None = Field(200, ge=1, description="Cap the held-out examples that are generated.")
+    systems: list[Literal["zero_shot", "few_shot", "few_shot_random", "tuned"]] = Field(
+        default_factory=lambda: list(SYSTEMS), description="Systems compared on the held-out split."
+    )
+    few_shot_k: int = Field(3, ge=1, le=32)
+    eval_batch_size: int = Field(16, ge=1)
+    max_new_tokens: int | None = Field(None, ge=1, description="Default: the pack's own.")
+    threads: int | None = Field(None, ge=1, description="torch threads on CPU (default: all cores).")
+
+
+def _deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def parse_overrides(pairs: list[str]) -> dict[str, Any]:
+    """Turn ['lora.r=8', 'epochs=1'] into a nested dict; values are read as YAML scalars."""
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise ConfigError(f"override '{pair}' is not of the form key=value")
+        key, raw = pair.split("=", 1)
+        node = out
+        parts = key.strip().split(".")
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = yaml.safe_load(raw) if raw != "" else None
+    return out
+
+
+def _format_validation(err: ValidationError, source: str) -> str:
+    lines = []
+    for e in err.errors():
+        loc = ".".join(str(p) for p in e["loc"])
+        if e["type"] == "extra_forbidden":
+            lines.append(f"unknown key '{loc}'")
+        else:
+            lines.append(f"'{loc}': {e['msg']} (got {e.get('input')!r})")
+    return f"invalid config ({source}): " + "; ".join(lines)
+
+
+def build_config(
+    *, pack_defaults: dict[str, Any] | None = None, yaml_path: str | Path | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> RunConfig:
+    merged: dict[str, Any] = dict(pack_defaults or {})
+    source = "defaults"
+    if yaml_path is not None:
+        path = Path(yaml_path)
+        if not path.is_file():
+            raise ConfigError(f"config file not found: {path}")
+        try:
+            loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"{path}: top level must be a mapping of config keys")
+        merged = _deep_merge(merged, loaded)
+        source = str(path)
+    if overrides:
+        merged = _deep_merge(merged, overrides)
+        source += " + command-line flags"
+    try:
+        return RunConfig.model_validate(merged)
+    except ValidationError as exc:
+        raise ConfigError(_format_validation(exc, source)) from None
+
+
+def config_schema() -> str:
+    return json.dumps(RunConfig.model_json_schema(), indent=2)
+
+
+def dump_config(cfg: RunConfig) -> str:
+    return yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False)

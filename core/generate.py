@@ -1,0 +1,136 @@
+"""Batched generation with the training chat template: left padding, greedy by default, stop at end of turn,
+and optional constrained decoding to a finite set of valid outputs through a transformers LogitsProcessor."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from core.formatting import Messages, chat_ids, end_of_turn_ids, fit_prompt
+
+
+@dataclass
+class Generation:
+    text: str
+    new_tokens: int
+    seconds: float  # wall time of the batch this prompt was in, shared evenly
+    prompt_truncated: bool
+
+
+class ChoiceTrie:
+    """Token-level prefix tree of the allowed completions (each ending with an end-of-turn token)."""
+
+    def __init__(self, sequences: Sequence[Sequence[int]]):
+        self.next: dict[tuple[int, ...], set[int]] = {}
+        for seq in sequences:
+            for i in range(len(seq)):
+                self.next.setdefault(tuple(seq[:i]), set()).add(seq[i])
+
+    def allowed(self, prefix: Sequence[int]) -> set[int] | None:
+        return self.next.get(tuple(prefix))
+
+
+def choice_logits_processor(tokenizer: Any, choices: Sequence[str], prompt_length: int) -> Any:
+    """Mask every token that would leave the set of allowed completions. Public transformers hook only."""
+    import torch
+    from transformers import LogitsProcessor
+
+    eot = _turn_end(tokenizer)
+    trie = ChoiceTrie([tokenizer(c, add_special_tokens=False)["input_ids"] + [eot] for c in choices])
+
+    class _Choices(LogitsProcessor):
+        def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+            mask = torch.full_like(scores, float("-inf"))
+            for row in range(input_ids.shape[0]):
+                allowed = trie.allowed(input_ids[row, prompt_length:].tolist())
+                if allowed is None:  # finished (or padding after finish): only end-of-turn
+                    allowed = {eot}
+                mask[row, list(allowed)] = 0
+            return scores + mask
+
+    return _Choices()
+
+
+def _turn_end(tokenizer: Any) -> int:
+    vocab = tokenizer.get_vocab()
+    for tok in ("<|im_end|>", "<|eot_id|>", "<|end|>", "<end_of_turn>"):
+        if tok in vocab:
+            return vocab[tok]
+    return tokenizer.eos_token_id
+
+
+class Generator:
+    """Wraps a model + tokenizer for batched chat generation."""
+
+    def __init__(self, model: Any, tokenizer: Any, *, max_length: int = 2048, precision: str = "fp32"):
+        self.model, self.tokenizer, self.max_length, self.precision = model, tokenizer, max_length, precision
+
+    def _autocast(self) -> Any:
+        import torch
+
+        device = next(self.model.parameters()).device
+        if self.precision == "bf16":
+            return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
+        if self.precision == "fp16" and device.type == "cuda":
+            return torch.autocast(device_type="cuda", dtype=torch.float16)
+        return contextlib.nullcontext()
+
+    def generate(self, prompts: Sequence[Messages], *, max_new_tokens: int, batch_size: int = 16,
+                 choices: Sequence[str] | None = None, on_batch: Callable[[int], None] | None = None,
+                 do_sample: bool = False, temperature: float = 1.0) -> list[Generation]:
+        import torch
+
+        tok = self.tokenizer
+        budget = self.max_length - max_new_tokens
+        encoded: list[tuple[list[int], bool]] = []
+        for messages in prompts:
+            fitted, cut = fit_prompt(tok, list(messages), budget)
+            encoded.append((chat_ids(tok, fitted, add_generation_prompt=True), cut))
+        order = sorted(range(len(encoded)), key=lambda i: -len(encoded[i][0]))  # similar lengths share a batch
+        results: list[Generation | None] = [None] * len(encoded)
+        device = next(self.model.parameters()).device
+        pad_id = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
+        stop_ids = end_of_turn_ids(tok)
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            for start in range(0, len(order), batch_size):
+                idx = order[start:start + batch_size]
+                width = max(len(encoded[i][0]) for i in idx)
+                input_ids = torch.full((len(idx), width), pad_id, dtype=torch.long)
+                attention = torch.zeros((len(idx), width), dtype=torch.long)
+                for row, i in enumerate(idx):
+                    ids = encoded[i][0]
+                    input_ids[row, width - len(ids):] = torch.tensor(ids)
+                    attention[row, width - len(ids):] = 1
+                kwargs: dict[str, Any] = {
+                    "max_new_tokens": max_new_tokens, "do_sample": do_sample, "eos_token_id": stop_ids,
+                    "pad_token_id": pad_id,
+                }
+                if do_sample:
+                    kwargs["temperature"] = temperature
+                else:
+                    kwargs.update(temperature=None, top_p=None, top_k=None)
+                if choices:
+                    from transformers import LogitsProcessorList
+
+                    kwargs["logits_processor"] = LogitsProcessorList([choice_logits_processor(tok, choices, width)])
+                t0 = time.perf_counter()
+                with torch.inference_mode(), self._autocast():
+                    out = self.model.generate(input_ids=input_ids.to(device), attention_mask=attention.to(device),
+                                              **kwargs)
+                elapsed = time.perf_counter() - t0
+                for row, i in enumerate(idx):
+                    new = out[row, width:].tolist()
+                    n_new = next((k + 1 for k, t in enumerate(new) if t in stop_ids), len(new))
+                    text = tok.decode(new[:n_new], skip_special_tokens=True).strip()
+                    results[i] = Generation(text, n_new, elapsed / len(idx), encoded[i][1])
+                if on_batch:
+                    on_batch(len(idx))
+        finally:
+            if was_training:
+                self.model.train()
+        return [r for r in results if r is not None]

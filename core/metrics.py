@@ -1,0 +1,113 @@
+"""Metrics shared by all packs. Every function takes parsed predictions where None means the output did not
+parse: it counts as wrong, never as skipped."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Sequence
+from typing import Any
+
+INVALID = "<invalid>"
+
+
+def parse_rate(predictions: Sequence[Any | None]) -> float:
+    return sum(p is not None for p in predictions) / len(predictions) if predictions else 0.0
+
+
+def classification(predictions: Sequence[str | None], references: Sequence[str],
+                   labels: Sequence[str]) -> dict[str, Any]:
+    """Accuracy, macro-F1 over the label set, per-class precision/recall/F1/support and a confusion matrix
+    with an extra column for unparseable or out-of-set outputs."""
+    from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+
+    labels = list(labels)
+    preds = [p if p in labels else INVALID for p in predictions]
+    refs = list(references)
+    n = len(refs)
+    accuracy = sum(p == r for p, r in zip(preds, refs, strict=True)) / n if n else 0.0
+    present = [lab for lab in labels if lab in set(refs) | set(preds)]
+    p, r, f, s = precision_recall_fscore_support(refs, preds, labels=present, zero_division=0)
+    macro_f1 = float(f.mean()) if len(present) else 0.0
+    per_class = {lab: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]), "support": int(s[i])}
+                 for i, lab in enumerate(present)}
+    matrix_labels = [*labels, INVALID]
+    cm = confusion_matrix(refs, preds, labels=matrix_labels) if n else []
+    return {"accuracy": accuracy, "macro_f1": macro_f1, "invalid_rate": preds.count(INVALID) / n if n else 0.0,
+            "per_class": per_class, "confusion_matrix": {"labels": matrix_labels,
+                                                         "matrix": [list(map(int, row)) for row in cm]},
+            "n": n}
+
+
+_space = re.compile(r"\s+")
+
+
+def normalise_scalar(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return _space.sub(" ", str(value)).strip().lower().rstrip(".")
+
+
+def _as_items(value: Any, normalise: Callable[[Any], str]) -> Counter:
+    if value is None or value == [] or value == "":
+        return Counter()
+    if isinstance(value, (list, tuple)):
+        return Counter(normalise(v) for v in value if normalise(v) != "")
+    if isinstance(value, dict):
+        return Counter(f"{k}={normalise(v)}" for k, v in value.items() if v not in (None, "", []))
+    return Counter([normalise(value)]) if normalise(value) else Counter()
+
+
+def field_f1(predictions: Sequence[dict[str, Any] | None], references: Sequence[dict[str, Any]],
+             fields: Sequence[str], normalise: Callable[[Any], str] = normalise_scalar) -> dict[str, Any]:
+    """Field-level precision/recall/F1: list fields compared as normalised multisets, scalars by normalised
+    exact match. An empty reference and an empty prediction agree (no item either way). A missing prediction
+    (None) contributes false negatives for all its reference items."""
+    totals = {f: [0, 0, 0] for f in fields}  # tp, fp, fn
+    for pred, ref in zip(predictions, references, strict=True):
+        for f in fields:
+            gold = _as_items(ref.get(f), normalise)
+            got = _as_items((pred or {}).get(f), normalise) if isinstance(pred, dict) else Counter()
+            tp = sum((gold & got).values())
+            totals[f][0] += tp
+            totals[f][1] += sum(got.values()) - tp
+            totals[f][2] += sum(gold.values()) - tp
+
+    def prf(tp: int, fp: int, fn: int) -> dict[str, float]:
+        p = tp / (tp + fp) if tp + fp else 0.0
+        r = tp / (tp + fn) if tp + fn else 0.0
+        return {"precision": p, "recall": r, "f1": 2 * p * r / (p + r) if p + r else 0.0, "support": tp + fn}
+
+    per_field = {f: prf(*totals[f]) for f in fields}
+    tp, fp, fn = (sum(t[i] for t in totals.values()) for i in range(3))
+    return {"micro": prf(tp, fp, fn), "per_field": per_field}
+
+
+def rouge(predictions: Sequence[str | None], references: Sequence[str]) -> dict[str, float]:
+    """Mean ROUGE-1/2/L F-measure (rouge-score, stemmed). An unparseable output scores 0."""
+    from rouge_score import rouge_scorer
+
+    scorer = rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeL"], use_stemmer=True)
+    sums = {"rouge1": 0.0, "rouge2": 0.0, "rougeL": 0.0}
+    for pred, ref in zip(predictions, references, strict=True):
+        if not pred:
+            continue
+        scores = scorer.score(ref, pred)
+        for k in sums:
+            sums[k] += scores[k].fmeasure
+    n = len(references)
+    return {k: v / n if n else 0.0 for k, v in sums.items()}
+
+
+def span_f1(predicted_tags: Sequence[Sequence[str]], reference_tags: Sequence[Sequence[str]]) -> dict[str, Any]:
+    """Entity-level F1 on BIO tag sequences (seqeval, strict span match)."""
+    from seqeval.metrics import classification_report, f1_score, precision_score, recall_score
+
+    return {"precision": float(precision_score(reference_tags, predicted_tags, zero_division=0)),
+            "recall": float(recall_score(reference_tags, predicted_tags, zero_division=0)),
+            "f1": float(f1_score(reference_tags, predicted_tags, zero_division=0)),
+            "per_type": {k: {m: float(v) for m, v in d.items()} for k, d in
+                         classification_report(reference_tags, predicted_tags, output_dict=True,
+                                               zero_division=0).items()}}

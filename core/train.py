@@ -1,0 +1,227 @@
+"""Supervised fine-tuning with LoRA / QLoRA on trl's SFTTrainer: completion-only loss, padding-free packing,
+bf16 autocast where the hardware has it, checkpoints with resume, early stopping and a JSONL log.
+
+Runs unchanged under `accelerate launch` (each rank trains; rank 0 writes the adapter).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from core.config import RunConfig
+from core.formatting import tokenize_example
+from core.io import atomic_path
+from core.pack import Example, Pack
+from core.runs import adapter_dir, is_main_process, last_checkpoint
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TokenStats:
+    examples: int = 0
+    tokens: int = 0
+    supervised_tokens: int = 0
+    truncated: int = 0
+    dropped_too_long: int = 0
+    dropped_ids: list[str] = field(default_factory=list)
+    lengths: list[int] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        import numpy as np
+
+        lens = np.array(self.lengths or [0])
+        return {"examples": self.examples, "tokens": self.tokens, "supervised_tokens": self.supervised_tokens,
+                "inputs_truncated_to_fit_max_length": self.truncated, "dropped_too_long": self.dropped_too_long,
+                "dropped_ids": self.dropped_ids[:50],
+                "length_tokens": {"min": int(lens.min()), "mean": round(float(lens.mean()), 1),
+                                  "p95": int(np.percentile(lens, 95)), "max": int(lens.max())}}
+
+
+def tokenize_examples(tokenizer: Any, pack: Pack, examples: Sequence[Example], max_length: int) -> tuple[Any, TokenStats]:
+    """Examples -> a datasets.Dataset of input_ids + completion_mask, with every truncation counted."""
+    from datasets import Dataset
+
+    stats = TokenStats()
+    rows: dict[str, list[Any]] = {"input_ids": [], "completion_mask": []}
+    for ex in examples:
+        try:
+            tok = tokenize_example(tokenizer, pack.prompt_messages(ex), ex.target, max_length)
+        except ValueError:
+            stats.dropped_too_long += 1
+            stats.dropped_ids.append(ex.id)
+            continue
+        stats.examples += 1
+        stats.tokens += len(tok.input_ids)
+        stats.supervised_tokens += tok.supervised_tokens
+        stats.truncated += int(tok.truncated)
+        stats.lengths.append(len(tok.input_ids))
+        rows["input_ids"].append(tok.input_ids)
+        rows["completion_mask"].append(tok.completion_mask)
+    return Dataset.from_dict(rows), stats
+
+
+class JsonlLogCallback:
+    """Append every trainer log (loss, lr, eval metrics) to train_log.jsonl as it happens."""
+
+    def __new__(cls, path: Path):  # built lazily so importing core.train does not import transformers
+        from transformers import TrainerCallback
+
+        class _Callback(TrainerCallback):
+            def on_log(self, args, state, control, logs=None, **kwargs):  # noqa: ANN001
+                if logs and state.is_world_process_zero:
+                    with path.open("a", encoding="utf-8") as fh:
+                        fh.write(json.dumps({"step": state.global_step, "epoch": state.epoch, **logs}) + "\n")
+
+        return _Callback()
+
+
+def lora_config(cfg: RunConfig) -> Any:
+    from peft import LoraConfig
+
+    return LoraConfig(r=cfg.lora.r, lora_alpha=cfg.lora.alpha, lora_dropout=cfg.lora.dropout,
+                      target_modules=cfg.lora.target_modules, task_type="CAUSAL_LM", bias="none")
+
+
+def sft_config(cfg: RunConfig, run_dir: Path, *, precision: str, has_dev: bool) -> Any:
+    from trl import SFTConfig
+
+    early = cfg.early_stopping_patience is not None and has_dev
+    return SFTConfig(
+        output_dir=str(run_dir / "checkpoints"),
+        num_train_epochs=cfg.epochs,
+        max_steps=cfg.max_steps,
+        learning_rate=cfg.learning_rate,
+        lr_scheduler_type=cfg.lr_scheduler,
+        warmup_steps=cfg.warmup_ratio,
+        weight_decay=cfg.weight_decay,
+        per_device_train_batch_size=cfg.batch_size,
+        per_device_eval_batch_size=cfg.batch_size,
+        gradient_accumulation_steps=cfg.grad_accum,
+        gradient_checkpointing=cfg.gradient_checkpointing,
+        bf16=precision == "bf16",
+        fp16=precision == "fp16",
+        use_cpu=not _cuda(),
+        max_length=cfg.max_length,
+        packing=cfg.packing,
+        packing_strategy="bfd",
+        completion_only_loss=True,
+        eval_strategy="steps" if has_dev else "no",
+        eval_steps=cfg.eval_steps,
+        save_strategy="steps",
+        save_steps=cfg.save_steps,
+        save_total_limit=2,
+        load_best_model_at_end=early,
+        metric_for_best_model="eval_loss" if early else None,
+        greater_is_better=False if early else None,
+        logging_steps=max(1, min(10, cfg.eval_steps // 2)),
+        logging_first_step=True,
+        report_to="none",
+        seed=cfg.seed,
+        data_seed=cfg.seed,
+        dataloader_num_workers=0,
+        remove_unused_columns=True,
+        trust_remote_code=cfg.trust_remote_code,
+        disable_tqdm=False,
+    )
+
+
+def _cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+@dataclass
+class TrainResult:
+    adapter_dir: Path
+    train_runtime_s: float
+    global_step: int
+    train_tokens: TokenStats
+    dev_tokens: TokenStats
+    tokens_per_second: float
+    supervised_tokens_per_second: float
+    final_train_loss: float | None
+    best_eval_loss: float | None
+    resumed_from: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"adapter_dir": str(self.adapter_dir), "train_runtime_s": round(self.train_runtime_s, 2),
+                "global_step": self.global_step, "train_tokens": self.train_tokens.summary(),
+                "dev_tokens": self.dev_tokens.summary(),
+                "tokens_per_second": round(self.tokens_per_second, 1),
+                "supervised_tokens_per_second": round(self.supervised_tokens_per_second, 1),
+                "final_train_loss": self.final_train_loss, "best_eval_loss": self.best_eval_loss,
+                "resumed_from": self.resumed_from}
+
+
+def train(pack: Pack, cfg: RunConfig, train_examples: Sequence[Example], dev_examples: Sequence[Example],
+          run_dir: Path, *, model_path: str, precision: str, quantization: str, resume: bool = False) -> TrainResult:
+    """Fine-tune a LoRA adapter on the training split and write it (with tokenizer and chat template) to
+    run_dir/adapter atomically. With resume, continue from the newest complete checkpoint."""
+    import torch
+    from transformers import EarlyStoppingCallback
+    from trl import SFTTrainer
+
+    from core.models import load_model, load_tokenizer
+
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    tokenizer = load_tokenizer(model_path, trust_remote_code=cfg.trust_remote_code)
+    train_ds, train_stats = tokenize_examples(tokenizer, pack, train_examples, cfg.max_length)
+    dev_ds, dev_stats = tokenize_examples(tokenizer, pack, dev_examples, cfg.max_length)
+    if train_stats.examples == 0:
+        raise ValueError("no training example fits max_length; raise max_length")
+    model = load_model(model_path, quantization=quantization, precision=precision,
+                       trust_remote_code=cfg.trust_remote_code)
+    if quantization == "4bit":
+        from peft import prepare_model_for_kbit_training
+
+        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=cfg.gradient_checkpointing)
+    args = sft_config(cfg, run_dir, precision=precision, has_dev=len(dev_ds) > 0)
+    callbacks: list[Any] = [JsonlLogCallback(run_dir / "train_log.jsonl")]
+    if args.load_best_model_at_end:
+        callbacks.append(EarlyStoppingCallback(early_stopping_patience=cfg.early_stopping_patience))
+    trainer = SFTTrainer(model=model, args=args, train_dataset=train_ds,
+                         eval_dataset=dev_ds if len(dev_ds) else None, processing_class=tokenizer,
+                         peft_config=lora_config(cfg), callbacks=callbacks)
+    ckpt = last_checkpoint(run_dir) if resume else None
+    started = time.time()
+    output = trainer.train(resume_from_checkpoint=str(ckpt) if ckpt else None)
+    runtime = time.time() - started
+    state = trainer.state
+    epochs_done = state.epoch or cfg.epochs
+    tokens_seen = train_stats.tokens * epochs_done
+    supervised_seen = train_stats.supervised_tokens * epochs_done
+    if ckpt is not None:  # only the part trained in this process counts toward speed
+        done_before = int(ckpt.name.split("-")[-1]) / max(state.max_steps, 1)
+        tokens_seen *= 1 - done_before
+        supervised_seen *= 1 - done_before
+    eval_losses = [h["eval_loss"] for h in state.log_history if "eval_loss" in h]
+    target = adapter_dir(run_dir)
+    if is_main_process():
+        with atomic_path(target, directory=True) as tmp:
+            trainer.model.save_pretrained(tmp)
+            tokenizer.save_pretrained(tmp)
+            (tmp / "chat_template.jinja").write_text(tokenizer.chat_template, encoding="utf-8")
+            (tmp / "vft_base_model.json").write_text(json.dumps({"base_model": cfg.base_model}) + "\n")
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        torch.distributed.barrier()
+    return TrainResult(
+        adapter_dir=target, train_runtime_s=runtime, global_step=state.global_step, train_tokens=train_stats,
+        dev_tokens=dev_stats, tokens_per_second=tokens_seen / max(runtime, 1e-9),
+        supervised_tokens_per_second=supervised_seen / max(runtime, 1e-9),
+        final_train_loss=output.training_loss, best_eval_loss=min(eval_losses) if eval_losses else None,
+        resumed_from=str(ckpt) if ckpt else None,
+    )
+
+
+def world_size() -> int:
+    return int(os.environ.get("WORLD_SIZE", "1"))

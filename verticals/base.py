@@ -1,0 +1,167 @@
+"""Reusable pack bases built on core's contract. ClassificationPack: text in, {"label": ...} out."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+import yaml
+from pydantic import BaseModel
+
+from core import metrics
+from core.data import load_with, require_text
+from core.errors import DataError, ParseError
+from core.pack import Example, LoadResult, Pack, TaskKind
+
+_json_object = re.compile(r"\{.*?\}", re.DOTALL)
+_ws = re.compile(r"[\s_\-]+")
+
+
+def label_key(text: str) -> str:
+    """Case-, whitespace-, hyphen- and underscore-insensitive key for matching labels."""
+    return _ws.sub(" ", text).strip().strip(".\"'").lower()
+
+
+def first_json_object(text: str) -> dict[str, Any]:
+    """The first JSON object in a model output (models often wrap it in prose or code fences)."""
+    for match in _json_object.finditer(text):
+        try:
+            obj = json.loads(match.group(0))
+        except json.JSONDecodeError:
+            continue
+        if isinstance(obj, dict):
+            return obj
+    raise ParseError("no JSON object in the output")
+
+
+def read_label_file(path: str | Path) -> dict[str, str]:
+    """Labels with optional one-line definitions: YAML/JSON mapping, or CSV/TXT with `label[,definition]`."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError("label file not found", file=str(path))
+    text = path.read_text(encoding="utf-8")
+    if path.suffix.lower() in (".yaml", ".yml", ".json"):
+        data = yaml.safe_load(text)
+        if isinstance(data, list):
+            return {str(x): "" for x in data}
+        if isinstance(data, dict):
+            return {str(k): str(v or "") for k, v in data.items()}
+        raise DataError("expected a list of labels or a mapping label -> definition", file=str(path))
+    rows = [r for r in csv.reader(text.splitlines()) if r and r[0].strip()]
+    if rows and [c.strip().lower() for c in rows[0][:2]] in (["label", "definition"], ["label"]):
+        rows = rows[1:]
+    return {r[0].strip(): (r[1].strip() if len(r) > 1 else "") for r in rows}
+
+
+class LabelOutput(BaseModel):
+    label: str
+
+
+class ClassificationPack(Pack):
+    """Single-label text classification with a label set learned from the training split or given in a file.
+
+    Options: text_column, label_column, group_column, id_column, labels_file, task (a phrase for the prompt),
+    synonyms (mapping alternative name -> label).
+    """
+
+    kind = TaskKind.CLASSIFY
+    headline_metric = "macro_f1"
+    output_schema = LabelOutput
+    max_new_tokens = 24
+    task_description: ClassVar[str] = "Classify the text"
+    default_synonyms: ClassVar[dict[str, str]] = {}
+
+    def __init__(self, options: dict[str, Any] | None = None):
+        super().__init__(options)
+        self.definitions: dict[str, str] = {}
+        self.synonyms: dict[str, str] = dict(self.default_synonyms)
+        self.synonyms.update(self.options.get("synonyms") or {})
+        if self.options.get("labels_file"):
+            self.definitions = read_label_file(self.options["labels_file"])
+
+    @property
+    def labels(self) -> list[str]:
+        return list(self.definitions)
+
+    # -- data -------------------------------------------------------------------------------------------
+    def row_to_examples(self, rec: dict[str, Any], row: int) -> list[Example]:
+        text = require_text(rec, self.options.get("text_column", "text"))
+        label = require_text(rec, self.options.get("label_column", "label")).strip()
+        group_col = self.options.get("group_column")
+        group = str(rec[group_col]) if group_col and rec.get(group_col) not in (None, "") else None
+        ex_id = str(rec.get(self.options.get("id_column", "id"), row))
+        return [Example(id=ex_id, text=text, target=self.target(label), reference=label, group=group,
+                        split=rec.get("split") or None)]
+
+    def load(self, path: Path, *, skip_invalid: bool = False) -> LoadResult:
+        return load_with(path, self.row_to_examples, skip_invalid=skip_invalid, parse=self.reference_from_target)
+
+    def reference_from_target(self, text: str) -> str:
+        obj = first_json_object(text)
+        if not isinstance(obj.get("label"), str):
+            raise ParseError("expected {\"label\": \"...\"}")
+        return obj["label"]
+
+    def fit(self, train: Sequence[Example]) -> None:
+        if not self.definitions:
+            self.definitions = {lab: "" for lab in sorted({str(e.reference) for e in train})}
+
+    def state(self) -> dict[str, Any]:
+        return {"definitions": self.definitions, "synonyms": self.synonyms}
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        self.definitions = dict(state.get("definitions", {}))
+        self.synonyms = dict(state.get("synonyms", {}))
+
+    def data_summary(self, splits: dict[str, Sequence[Example]]) -> dict[str, Any]:
+        known = set(self.labels)
+        summary: dict[str, Any] = {"labels": self.labels}
+        for name, part in splits.items():
+            summary[f"class_counts_{name}"] = dict(Counter(str(e.reference) for e in part).most_common())
+        unseen = {name: sorted({str(e.reference) for e in part} - known) for name, part in splits.items()}
+        summary["labels_not_in_label_set"] = {k: v for k, v in unseen.items() if v}
+        counts = Counter(str(e.reference) for e in splits.get("train", []))
+        if counts:
+            summary["imbalance_ratio"] = round(max(counts.values()) / min(counts.values()), 2)
+        return summary
+
+    # -- prompting --------------------------------------------------------------------------------------
+    def target(self, label: str) -> str:
+        return json.dumps({"label": label}, ensure_ascii=False)
+
+    def system_prompt(self) -> str:
+        lines = [f"- {lab}: {d}" if d else f"- {lab}" for lab, d in self.definitions.items()]
+        return (f"{self.task_description}. Choose exactly one label from this list:\n" + "\n".join(lines)
+                + '\nAnswer with JSON only: {"label": "<label>"}')
+
+    # -- outputs ----------------------------------------------------------------------------------------
+    def normalise_label(self, raw: str) -> str:
+        by_key = {label_key(lab): lab for lab in self.labels}
+        by_key.update({label_key(k): v for k, v in self.synonyms.items() if v in self.definitions})
+        hit = by_key.get(label_key(raw))
+        if hit is None:
+            raise ParseError(f"label {raw!r} is not in the label set")
+        return hit
+
+    def parse(self, text: str) -> str:
+        try:
+            obj = first_json_object(text)
+        except ParseError:
+            return self.normalise_label(text)  # a bare label as the whole output is accepted, nothing looser
+        value = obj.get("label")
+        if not isinstance(value, str):
+            raise ParseError("JSON has no string field 'label'")
+        return self.normalise_label(value)
+
+    def metrics(self, predictions: Sequence[Any | None], references: Sequence[Any]) -> dict[str, Any]:
+        out = metrics.classification(predictions, [str(r) for r in references], self.labels)
+        out["parse_rate"] = metrics.parse_rate(predictions)
+        return out
+
+    def allowed_outputs(self) -> list[str]:
+        return [self.target(lab) for lab in self.labels]

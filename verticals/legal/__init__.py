@@ -1,0 +1,1 @@
+"""Legal pack: contract clause classification (CUAD or the user's own label set)."""
