@@ -51,8 +51,10 @@ class RunConfig(_Strict):
     lr_scheduler: Literal["linear", "cosine", "constant", "constant_with_warmup"] = "cosine"
     warmup_ratio: float = Field(0.05, ge=0, le=0.5)
     weight_decay: float = Field(0.0, ge=0, le=1)
-    batch_size: int = Field(8, ge=1, description="Examples per device per step (before packing).")
-    grad_accum: int = Field(1, ge=1)
+    batch_size: int = Field(
+        1, ge=1, description="Rows per device per step; with packing each row holds max_length tokens."
+    )
+    grad_accum: int = Field(2, ge=1)
     packing: bool = Field(True, description="Padding-free best-fit packing; documents stay apart.")
     gradient_checkpointing: bool = Field(False, description="Trade compute for memory.")
     eval_fraction: float = Field(0.1, ge=0, lt=0.5, description="Validation share (eval loss, early stopping).")

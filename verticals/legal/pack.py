@@ -35,8 +35,8 @@ class LegalPack(ClassificationPack):
         return DATA_DIR / "cuad_sample.jsonl"
 
     def default_config(self) -> dict[str, Any]:
-        return {"max_length": 768, "epochs": 2, "batch_size": 4, "learning_rate": 3e-4, "eval_steps": 20,
-                "save_steps": 20, "max_eval_examples": 120, "lora": {"r": 16, "alpha": 32}}
+        return {"max_length": 512, "epochs": 1.5, "batch_size": 1, "grad_accum": 2, "learning_rate": 4e-4,
+                "eval_steps": 25, "save_steps": 25, "max_eval_examples": 60, "lora": {"r": 16, "alpha": 32}}
 
     def load(self, path: Path, *, skip_invalid: bool = False) -> LoadResult:
         path = Path(path)

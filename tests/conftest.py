@@ -1,0 +1,88 @@
+"""Fixtures: a tiny Llama-style model with a ChatML tokenizer built in a temp dir (no network, seconds)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+CHATML = (
+    "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n' }}"
+    "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
+)
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+CORPUS = [
+    "This Agreement shall be governed by the laws of the State of New York.",
+    "Neither party may assign this Agreement without prior written consent.",
+    "Liability shall not exceed the fees paid in the prior twelve months.",
+    '{"label": "Governing Law"} {"label": "Anti-Assignment"} {"label": "Cap on Liability"}',
+    "You classify contract clauses. Choose exactly one label. Answer with JSON only.",
+] * 20
+
+
+def build_tiny_model(path: Path, *, hidden: int = 64, layers: int = 2) -> Path:
+    import torch
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+    specials = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    tok.train_from_iterator(CORPUS, trainers.BpeTrainer(vocab_size=400, special_tokens=specials,
+                                                        initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<|im_start|>", eos_token="<|im_end|>",
+                                   pad_token="<|endoftext|>", unk_token="<|endoftext|>")
+    fast.chat_template = CHATML
+    torch.manual_seed(0)
+    config = LlamaConfig(vocab_size=len(fast), hidden_size=hidden, intermediate_size=hidden * 2,
+                         num_hidden_layers=layers, num_attention_heads=4, num_key_value_heads=2,
+                         max_position_embeddings=2048, bos_token_id=1, eos_token_id=2, pad_token_id=0,
+                         tie_word_embeddings=True)
+    model = LlamaForCausalLM(config)
+    path.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(path, safe_serialization=True)
+    fast.save_pretrained(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_tiny_model(tmp_path_factory.mktemp("models") / "tiny-llama")
+
+
+@pytest.fixture(scope="session")
+def tiny_tokenizer(tiny_model: Path):
+    from core.models import load_tokenizer
+
+    return load_tokenizer(str(tiny_model))
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+LABELS = ["Governing Law", "Anti-Assignment", "Cap on Liability"]
+TEMPLATES = {
+    "Governing Law": "This Agreement shall be governed by the laws of {}.",
+    "Anti-Assignment": "Neither party may assign this Agreement to {} without consent.",
+    "Cap on Liability": "Liability of {} shall not exceed the fees paid.",
+}
+PLACES = ["New York", "Delaware", "Texas", "Ontario", "England", "California", "Nevada", "Ohio", "Utah", "Iowa",
+          "Maine", "Idaho"]
+
+
+@pytest.fixture
+def clause_file(tmp_path: Path) -> Path:
+    rows = []
+    for i, place in enumerate(PLACES):
+        for label in LABELS:
+            rows.append({"id": f"{label[:3]}-{i}", "text": TEMPLATES[label].format(place), "label": label,
+                         "contract": f"c{i}"})
+    return write_jsonl(tmp_path / "clauses.jsonl", rows)
