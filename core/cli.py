@@ -19,8 +19,12 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
-app = typer.Typer(help="Fine-tune a small open model on your domain data with vertical packs.",
-                  no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
+app = typer.Typer(
+    help="Fine-tune a small open model on your domain data with vertical packs.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
 models_app = typer.Typer(help="Base models: list aliases, provision the offline default.", no_args_is_help=False)
 config_app = typer.Typer(help="Run configuration.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
@@ -59,8 +63,9 @@ def packs() -> None:
     table = Table("pack", "task", "headline metric", "redaction", "description")
     for name in available_packs():
         cls = pack_class(name)
-        table.add_row(name, cls.kind.value, cls.headline_metric, ", ".join(cls.redaction_fields) or "-",
-                      cls.description)
+        table.add_row(
+            name, cls.kind.value, cls.headline_metric, ", ".join(cls.redaction_fields) or "-", cls.description
+        )
     console.print(table)
 
 
@@ -96,15 +101,23 @@ def train(
     if not pack:
         raise VftError("name a pack: vft train PACK (see `vft packs`)")
     pack_options = _options(option)
-    for key, value in (("text_column", text_column), ("label_column", label_column),
-                       ("labels_file", str(labels_file) if labels_file else None)):
+    for key, value in (
+        ("text_column", text_column),
+        ("label_column", label_column),
+        ("labels_file", str(labels_file) if labels_file else None),
+    ):
         if value is not None:
             pack_options[key] = value
     overrides = _options(set_)
     overrides["pack"] = pack
     overrides["pack_options"] = {**overrides.get("pack_options", {}), **pack_options}
-    for key, value in (("data", str(data) if data else None), ("base_model", base_model), ("epochs", epochs),
-                       ("max_steps", max_steps), ("output_dir", output_dir)):
+    for key, value in (
+        ("data", str(data) if data else None),
+        ("base_model", base_model),
+        ("epochs", epochs),
+        ("max_steps", max_steps),
+        ("output_dir", output_dir),
+    ):
         if value is not None:
             overrides[key] = value
     defaults = get_pack(pack, pack_options).default_config()
@@ -127,8 +140,10 @@ def _print_results(run_dir: Path) -> None:
     console.print(table)
     tr = results.get("training", {})
     if tr:
-        console.print(f"training: {tr.get('global_step')} steps in {tr.get('train_runtime_s')} s, "
-                      f"{tr.get('tokens_per_second')} tokens/s ({tr.get('precision')})")
+        console.print(
+            f"training: {tr.get('global_step')} steps in {tr.get('train_runtime_s')} s, "
+            f"{tr.get('tokens_per_second')} tokens/s ({tr.get('precision')})"
+        )
     console.print(f"report: {run_dir / 'report.html'}")
 
 
@@ -211,8 +226,9 @@ def models_list(ctx: typer.Context) -> None:
 
     table = Table("alias", "cached", "licence", "description", "cache folder")
     for row in list_models():
-        table.add_row(row["alias"], "yes" if row["cached"] else "no", row["licence"], row["description"],
-                      row["cache_dir"])
+        table.add_row(
+            row["alias"], "yes" if row["cached"] else "no", row["licence"], row["description"], row["cache_dir"]
+        )
     console.print(table)
 
 
@@ -234,16 +250,20 @@ def config_schema_cmd() -> None:
 
 
 @config_app.command("show")
-def config_show(pack: Annotated[str, typer.Argument(help="Pack name.")],
-                config: Annotated[Path | None, typer.Option("--config", "-c")] = None,
-                set_: Annotated[list[str] | None, typer.Option("--set")] = None) -> None:
+def config_show(
+    pack: Annotated[str, typer.Argument(help="Pack name.")],
+    config: Annotated[Path | None, typer.Option("--config", "-c")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set")] = None,
+) -> None:
     """Print the effective config for a pack (pack defaults < YAML < --set)."""
     from core.config import build_config, dump_config
     from core.pack import get_pack
 
     overrides = {**_options(set_), "pack": pack}
-    print(dump_config(build_config(pack_defaults=get_pack(pack).default_config(), yaml_path=config,
-                                   overrides=overrides)), end="")
+    print(
+        dump_config(build_config(pack_defaults=get_pack(pack).default_config(), yaml_path=config, overrides=overrides)),
+        end="",
+    )
 
 
 def main() -> None:

@@ -112,7 +112,9 @@ def _format_validation(err: ValidationError, source: str) -> str:
 
 
 def build_config(
-    *, pack_defaults: dict[str, Any] | None = None, yaml_path: str | Path | None = None,
+    *,
+    pack_defaults: dict[str, Any] | None = None,
+    yaml_path: str | Path | None = None,
     overrides: dict[str, Any] | None = None,
 ) -> RunConfig:
     merged: dict[str, Any] = dict(pack_defaults or {})

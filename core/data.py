@@ -33,7 +33,8 @@ def _decode(path: Path) -> str:
         row = raw[: exc.start].count(b"\n") + 1
         raise DataError(
             f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start}); re-save the file as UTF-8",
-            file=str(path), row=row,
+            file=str(path),
+            row=row,
         ) from None
 
 
@@ -45,8 +46,9 @@ def read_rows(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
         raise DataError("file not found", file=str(path))
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
-        raise DataError(f"unsupported file type '{suffix}' (use one of {', '.join(SUPPORTED_SUFFIXES)})",
-                        file=str(path))
+        raise DataError(
+            f"unsupported file type '{suffix}' (use one of {', '.join(SUPPORTED_SUFFIXES)})", file=str(path)
+        )
     if path.stat().st_size == 0:
         raise DataError("file is empty", file=str(path))
     if suffix == ".parquet":
@@ -66,8 +68,12 @@ def read_rows(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
             raise DataError("CSV has no header row", file=str(path))
         for i, rec in enumerate(reader, start=1):
             if None in rec:
-                raise DataError(f"row has {len(reader.fieldnames) + len(rec[None])} cells but the header has "
-                                f"{len(reader.fieldnames)}", file=str(path), row=i)
+                raise DataError(
+                    f"row has {len(reader.fieldnames) + len(rec[None])} cells but the header has "
+                    f"{len(reader.fieldnames)}",
+                    file=str(path),
+                    row=i,
+                )
             yield i, dict(rec)
         return
     if suffix == ".json":
@@ -130,15 +136,27 @@ def chat_example(rec: dict[str, Any], row: int, parse: Callable[[str], Any]) -> 
     try:
         reference = parse(target)
     except Exception as exc:
-        raise DataError(f"assistant answer does not fit the pack's output: {exc}",
-                        field=f"messages[{len(msgs) - 1}].content") from None
+        raise DataError(
+            f"assistant answer does not fit the pack's output: {exc}", field=f"messages[{len(msgs) - 1}].content"
+        ) from None
     prompt = tuple({"role": m["role"], "content": m["content"]} for m in msgs[:-1])
-    return Example(id=str(rec.get("id", row)), text=users[-1]["content"], target=target, reference=reference,
-                   split=rec.get("split"), prompt=prompt)
+    return Example(
+        id=str(rec.get("id", row)),
+        text=users[-1]["content"],
+        target=target,
+        reference=reference,
+        split=rec.get("split"),
+        prompt=prompt,
+    )
 
 
-def load_with(path: str | Path, to_examples: Callable[[dict[str, Any], int], list[Example]], *,
-              skip_invalid: bool = False, parse: Callable[[str], Any] | None = None) -> LoadResult:
+def load_with(
+    path: str | Path,
+    to_examples: Callable[[dict[str, Any], int], list[Example]],
+    *,
+    skip_invalid: bool = False,
+    parse: Callable[[str], Any] | None = None,
+) -> LoadResult:
     """Run a pack's row converter over a file, collecting errors with file and row. Chat rows go to
     `chat_example`. With skip_invalid, bad rows are skipped and counted; otherwise they stop the run."""
     path = Path(path)
@@ -202,8 +220,11 @@ def dedup(examples: Sequence[Example]) -> tuple[list[Example], dict[str, Any]]:
             conflicts += 1
             if len(conflict_ids) < 50:
                 conflict_ids.append(f"{ex.id} (conflicts with {first.id})")
-    return kept, {"exact_duplicates_dropped": exact, "conflicting_duplicates_dropped": conflicts,
-                  "conflicting_duplicate_ids": conflict_ids}
+    return kept, {
+        "exact_duplicates_dropped": exact,
+        "conflicting_duplicates_dropped": conflicts,
+        "conflicting_duplicate_ids": conflict_ids,
+    }
 
 
 def _bucket(key: str, seed: int) -> float:
@@ -211,8 +232,9 @@ def _bucket(key: str, seed: int) -> float:
     return int.from_bytes(digest[:8], "big") / 2**64
 
 
-def split_examples(examples: Sequence[Example], *, eval_fraction: float, test_fraction: float,
-                   seed: int) -> tuple[list[Example], list[Example], list[Example], str]:
+def split_examples(
+    examples: Sequence[Example], *, eval_fraction: float, test_fraction: float, seed: int
+) -> tuple[list[Example], list[Example], list[Example], str]:
     """Deterministic, order-independent split by hashing each example's group (or id): all rows of one group
     (a contract, a product) land in the same split. A 'split' column in the data wins when present."""
     if any(ex.split for ex in examples):
@@ -231,8 +253,9 @@ def split_examples(examples: Sequence[Example], *, eval_fraction: float, test_fr
     return train, dev, test, f"{how} (seed {seed})"
 
 
-def near_duplicates(train: Sequence[Example], other: Sequence[Example],
-                    threshold: float = NEAR_DUPLICATE_THRESHOLD) -> list[int]:
+def near_duplicates(
+    train: Sequence[Example], other: Sequence[Example], threshold: float = NEAR_DUPLICATE_THRESHOLD
+) -> list[int]:
     """Indices of `other` whose input is (near-)identical to a training input: character 3-5-gram TF-IDF
     cosine >= threshold. Catches re-formatted copies that exact matching misses."""
     if not train or not other:
@@ -245,22 +268,32 @@ def near_duplicates(train: Sequence[Example], other: Sequence[Example],
     hits: list[int] = []
     step = 256
     for start in range(0, other_m.shape[0], step):
-        sims = (other_m[start:start + step] @ train_m.T).max(axis=1).toarray().ravel()
+        sims = (other_m[start : start + step] @ train_m.T).max(axis=1).toarray().ravel()
         hits.extend(start + int(i) for i in (sims >= threshold).nonzero()[0])
     return hits
 
 
-def prepare_splits(pack: Pack, path: str | Path, *, eval_fraction: float, test_fraction: float, seed: int,
-                   max_train_examples: int | None = None, skip_invalid: bool = False) -> Splits:
+def prepare_splits(
+    pack: Pack,
+    path: str | Path,
+    *,
+    eval_fraction: float,
+    test_fraction: float,
+    seed: int,
+    max_train_examples: int | None = None,
+    skip_invalid: bool = False,
+) -> Splits:
     """File -> validated, deduplicated, leakage-checked train/dev/test splits plus the data report."""
     path = Path(path)
     loaded = pack.load(path, skip_invalid=skip_invalid)
     if not loaded.examples:
-        raise DataError("no usable examples after reading (see the pack's counts: "
-                        f"{loaded.counts or 'none'})", file=str(path))
+        raise DataError(
+            f"no usable examples after reading (see the pack's counts: {loaded.counts or 'none'})", file=str(path)
+        )
     examples, dup_counts = dedup(loaded.examples)
-    train, dev, test, how = split_examples(examples, eval_fraction=eval_fraction, test_fraction=test_fraction,
-                                           seed=seed)
+    train, dev, test, how = split_examples(
+        examples, eval_fraction=eval_fraction, test_fraction=test_fraction, seed=seed
+    )
     leak_test = set(near_duplicates(train, test))
     leak_dev = set(near_duplicates(train, dev))
     test = [e for i, e in enumerate(test) if i not in leak_test]
@@ -273,8 +306,9 @@ def prepare_splits(pack: Pack, path: str | Path, *, eval_fraction: float, test_f
         capped = len(train) - max_train_examples
         train = rng.sample(train, max_train_examples)
     if not train:
-        raise DataError("the training split is empty: too few rows or groups for the requested fractions",
-                        file=str(path))
+        raise DataError(
+            "the training split is empty: too few rows or groups for the requested fractions", file=str(path)
+        )
     pack.fit(train)
     report: dict[str, Any] = {
         "file": str(path),
@@ -288,8 +322,10 @@ def prepare_splits(pack: Pack, path: str | Path, *, eval_fraction: float, test_f
         "leakage_removed_from_dev": len(leak_dev),
         "train_capped_by_max_train_examples": capped,
         "splits": {"train": len(train), "dev": len(dev), "test": len(test)},
-        "groups": {name: len({e.group for e in part if e.group}) for name, part in
-                   (("train", train), ("dev", dev), ("test", test))},
+        "groups": {
+            name: len({e.group for e in part if e.group})
+            for name, part in (("train", train), ("dev", dev), ("test", test))
+        },
     }
     if test == [] and test_fraction > 0:
         report["warnings"] = ["test split is empty: held-out evaluation will be skipped"]

@@ -29,8 +29,9 @@ def system_names(cfg: RunConfig, pack: Pack, *, tuned_available: bool) -> list[s
     return names
 
 
-def build_prompts(system: str, pack: Pack, test: Sequence[Example], train: Sequence[Example],
-                  cfg: RunConfig) -> list[Messages]:
+def build_prompts(
+    system: str, pack: Pack, test: Sequence[Example], train: Sequence[Example], cfg: RunConfig
+) -> list[Messages]:
     base = system.removesuffix(CONSTRAINED)
     if base in ("zero_shot", "tuned"):
         return [pack.prompt_messages(ex) for ex in test]
@@ -60,8 +61,12 @@ def machine_info() -> dict[str, Any]:
 
     import torch
 
-    info = {"python": platform.python_version(), "torch": torch.__version__, "cpu_count": os.cpu_count(),
-            "platform": platform.platform()}
+    info = {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "cpu_count": os.cpu_count(),
+        "platform": platform.platform(),
+    }
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
@@ -84,8 +89,13 @@ def load_run_pack(run_dir: Path, cfg: RunConfig) -> Pack:
     return pack
 
 
-def evaluate_run(run_dir: str | Path, *, systems: Sequence[str] | None = None, max_examples: int | None = None,
-                 show_progress: bool = True) -> dict[str, Any]:
+def evaluate_run(
+    run_dir: str | Path,
+    *,
+    systems: Sequence[str] | None = None,
+    max_examples: int | None = None,
+    show_progress: bool = True,
+) -> dict[str, Any]:
     """Evaluate a run folder's systems on its held-out split; update results.json and return it."""
     import torch
 
@@ -110,8 +120,7 @@ def evaluate_run(run_dir: str | Path, *, systems: Sequence[str] | None = None, m
     model_path = resolve(cfg.base_model)
     tokenizer = load_tokenizer(str(adapter_dir(run_dir)) if tuned else model_path)
     tokenizer.padding_side = "left"
-    model = load_model(model_path, precision=precision, trust_remote_code=cfg.trust_remote_code,
-                       for_training=False)
+    model = load_model(model_path, precision=precision, trust_remote_code=cfg.trust_remote_code, for_training=False)
     if tuned:
         from peft import PeftModel
 
@@ -130,33 +139,58 @@ def evaluate_run(run_dir: str | Path, *, systems: Sequence[str] | None = None, m
         started = time.perf_counter()
         progress = _progress(f"{name:<24}", len(prompts), show_progress)
         with progress as (bar, task):
+
             def advance(n: int, bar: Any = bar, task: Any = task) -> None:
                 if bar is not None:
                     bar.advance(task, n)
 
             if name.startswith("tuned"):
-                gens = generator.generate(prompts, max_new_tokens=max_new, batch_size=cfg.eval_batch_size,
-                                          choices=choices, on_batch=advance)
+                gens = generator.generate(
+                    prompts, max_new_tokens=max_new, batch_size=cfg.eval_batch_size, choices=choices, on_batch=advance
+                )
             else:
                 with _adapter_off(model):
-                    gens = generator.generate(prompts, max_new_tokens=max_new, batch_size=cfg.eval_batch_size,
-                                              choices=choices, on_batch=advance)
+                    gens = generator.generate(
+                        prompts,
+                        max_new_tokens=max_new,
+                        batch_size=cfg.eval_batch_size,
+                        choices=choices,
+                        on_batch=advance,
+                    )
         elapsed = time.perf_counter() - started
         texts = [g.text for g in gens]
         parsed, errors = parse_outputs(pack, texts)
-        write_jsonl(run_dir / "predictions" / f"{name}.jsonl", (
-            {"id": ex.id, "system": name, "raw": g.text, "parsed": p, "parse_error": e, "reference": ex.reference,
-             "correct": p == ex.reference, "prompt_truncated": g.prompt_truncated}
-            for ex, g, p, e in zip(test, gens, parsed, errors, strict=True)))
+        write_jsonl(
+            run_dir / "predictions" / f"{name}.jsonl",
+            (
+                {
+                    "id": ex.id,
+                    "system": name,
+                    "raw": g.text,
+                    "parsed": p,
+                    "parse_error": e,
+                    "reference": ex.reference,
+                    "correct": p == ex.reference,
+                    "prompt_truncated": g.prompt_truncated,
+                }
+                for ex, g, p, e in zip(test, gens, parsed, errors, strict=True)
+            ),
+        )
         scores = pack.metrics(parsed, refs)
         scores["headline"] = scores.get(pack.headline_metric)
         scores["examples_per_second"] = len(test) / elapsed if elapsed else None
         scores["generated_tokens"] = sum(g.new_tokens for g in gens)
         results["systems"][name] = scores
-    results.update({
-        "pack": pack.name, "headline_metric": pack.headline_metric, "test_examples": len(test),
-        "base_model": cfg.base_model, "machine": machine_info(), "evaluated_at": time.strftime("%Y-%m-%d %H:%M:%S"),
-    })
+    results.update(
+        {
+            "pack": pack.name,
+            "headline_metric": pack.headline_metric,
+            "test_examples": len(test),
+            "base_model": cfg.base_model,
+            "machine": machine_info(),
+            "evaluated_at": time.strftime("%Y-%m-%d %H:%M:%S"),
+        }
+    )
     write_json(results_path, results)
     return results
 
@@ -186,8 +220,9 @@ class _progress:
             return None, None
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-        self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                            TimeElapsedColumn(), transient=False)
+        self.bar = Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), transient=False
+        )
         self.bar.__enter__()
         return self.bar, self.bar.add_task(self.label, total=self.total)
 

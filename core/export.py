@@ -19,12 +19,14 @@ def export_run(run_dir: Path, out: Path, *, merge: bool = False) -> str:
     if not merge:
         with atomic_path(out, directory=True) as tmp:
             shutil.copytree(adapter_dir(run_dir), tmp, dirs_exist_ok=True)
-        return (f"adapter written to {out}\n"
-                f"  transformers: AutoModelForCausalLM.from_pretrained(BASE) + PeftModel.from_pretrained(m, '{out}')\n"
-                f"  vLLM:  vllm serve BASE --enable-lora --lora-modules {cfg.pack}={out}\n"
-                f"  TGI:   --model-id BASE --lora-adapters {cfg.pack}={out}\n"
-                f"  BASE = the base model ({cfg.base_model}); for the default alias use the cached folder from "
-                "`vft models`.")
+        return (
+            f"adapter written to {out}\n"
+            f"  transformers: AutoModelForCausalLM.from_pretrained(BASE) + PeftModel.from_pretrained(m, '{out}')\n"
+            f"  vLLM:  vllm serve BASE --enable-lora --lora-modules {cfg.pack}={out}\n"
+            f"  TGI:   --model-id BASE --lora-adapters {cfg.pack}={out}\n"
+            f"  BASE = the base model ({cfg.base_model}); for the default alias use the cached folder from "
+            "`vft models`."
+        )
     from peft import PeftModel
 
     from core.models import load_model, load_tokenizer, resolve
@@ -35,6 +37,8 @@ def export_run(run_dir: Path, out: Path, *, merge: bool = False) -> str:
     with atomic_path(out, directory=True) as tmp:
         merged.save_pretrained(tmp, safe_serialization=True)
         tokenizer.save_pretrained(tmp)
-    return (f"merged model written to {out} (safetensors)\n"
-            f"  vLLM: vllm serve {out}\n  TGI:  --model-id {out}\n"
-            f"  transformers: AutoModelForCausalLM.from_pretrained('{out}')")
+    return (
+        f"merged model written to {out} (safetensors)\n"
+        f"  vLLM: vllm serve {out}\n  TGI:  --model-id {out}\n"
+        f"  transformers: AutoModelForCausalLM.from_pretrained('{out}')"
+    )

@@ -13,8 +13,9 @@ Messages = list[dict[str, str]]
 
 
 def chat_ids(tokenizer: Any, messages: Messages, *, add_generation_prompt: bool) -> list[int]:
-    out = tokenizer.apply_chat_template(messages, add_generation_prompt=add_generation_prompt, tokenize=True,
-                                        return_dict=True)
+    out = tokenizer.apply_chat_template(
+        messages, add_generation_prompt=add_generation_prompt, tokenize=True, return_dict=True
+    )
     return list(out["input_ids"])
 
 
@@ -61,8 +62,10 @@ def tokenize_example(tokenizer: Any, prompt: Messages, target: str, max_length: 
     prompt_ids = chat_ids(tokenizer, prompt, add_generation_prompt=True)
     full_ids = chat_ids(tokenizer, [*prompt, {"role": "assistant", "content": target}], add_generation_prompt=False)
     if full_ids[: len(prompt_ids)] != prompt_ids:
-        raise ValueError("chat template renders the prompt differently with and without the answer; "
-                         "training and inference would disagree")
+        raise ValueError(
+            "chat template renders the prompt differently with and without the answer; "
+            "training and inference would disagree"
+        )
     mask = [0] * len(prompt_ids) + [1] * (len(full_ids) - len(prompt_ids))
     return TokenizedExample(full_ids[:max_length], mask[:max_length], truncated)
 

@@ -78,9 +78,17 @@ class Generator:
             return torch.autocast(device_type="cuda", dtype=torch.float16)
         return contextlib.nullcontext()
 
-    def generate(self, prompts: Sequence[Messages], *, max_new_tokens: int, batch_size: int = 16,
-                 choices: Sequence[str] | None = None, on_batch: Callable[[int], None] | None = None,
-                 do_sample: bool = False, temperature: float = 1.0) -> list[Generation]:
+    def generate(
+        self,
+        prompts: Sequence[Messages],
+        *,
+        max_new_tokens: int,
+        batch_size: int = 16,
+        choices: Sequence[str] | None = None,
+        on_batch: Callable[[int], None] | None = None,
+        do_sample: bool = False,
+        temperature: float = 1.0,
+    ) -> list[Generation]:
         import torch
 
         tok = self.tokenizer
@@ -98,16 +106,18 @@ class Generator:
         self.model.eval()
         try:
             for start in range(0, len(order), batch_size):
-                idx = order[start:start + batch_size]
+                idx = order[start : start + batch_size]
                 width = max(len(encoded[i][0]) for i in idx)
                 input_ids = torch.full((len(idx), width), pad_id, dtype=torch.long)
                 attention = torch.zeros((len(idx), width), dtype=torch.long)
                 for row, i in enumerate(idx):
                     ids = encoded[i][0]
-                    input_ids[row, width - len(ids):] = torch.tensor(ids)
-                    attention[row, width - len(ids):] = 1
+                    input_ids[row, width - len(ids) :] = torch.tensor(ids)
+                    attention[row, width - len(ids) :] = 1
                 kwargs: dict[str, Any] = {
-                    "max_new_tokens": max_new_tokens, "do_sample": do_sample, "eos_token_id": stop_ids,
+                    "max_new_tokens": max_new_tokens,
+                    "do_sample": do_sample,
+                    "eos_token_id": stop_ids,
                     "pad_token_id": pad_id,
                 }
                 if do_sample:
@@ -120,8 +130,9 @@ class Generator:
                     kwargs["logits_processor"] = LogitsProcessorList([choice_logits_processor(tok, choices, width)])
                 t0 = time.perf_counter()
                 with torch.inference_mode(), self._autocast():
-                    out = self.model.generate(input_ids=input_ids.to(device), attention_mask=attention.to(device),
-                                              **kwargs)
+                    out = self.model.generate(
+                        input_ids=input_ids.to(device), attention_mask=attention.to(device), **kwargs
+                    )
                 elapsed = time.perf_counter() - t0
                 for row, i in enumerate(idx):
                     new = out[row, width:].tolist()

@@ -11,8 +11,15 @@ from rich.text import Text
 from core.errors import DataError
 
 
-def inspect_data(pack_name: str, data: Path | None, options: dict[str, Any], base_model: str, max_length: int,
-                 index: int, console: Console) -> dict[str, Any]:
+def inspect_data(
+    pack_name: str,
+    data: Path | None,
+    options: dict[str, Any],
+    base_model: str,
+    max_length: int,
+    index: int,
+    console: Console,
+) -> dict[str, Any]:
     from core.models import load_tokenizer, resolve
     from core.pack import get_pack
     from core.train import tokenize_examples
@@ -27,8 +34,9 @@ def inspect_data(pack_name: str, data: Path | None, options: dict[str, Any], bas
     ds, stats = tokenize_examples(tokenizer, pack, loaded.examples, max_length)
     unsupervised = [e.id for e, mask in zip(loaded.examples, ds["completion_mask"], strict=False) if sum(mask) == 0]
     if unsupervised:
-        raise DataError(f"{len(unsupervised)} example(s) have no supervised tokens, e.g. {unsupervised[:5]}",
-                        file=str(path))
+        raise DataError(
+            f"{len(unsupervised)} example(s) have no supervised tokens, e.g. {unsupervised[:5]}", file=str(path)
+        )
     ids, mask = ds[index]["input_ids"], ds[index]["completion_mask"]
     shown = Text()
     for tok_id, m in zip(ids, mask, strict=True):

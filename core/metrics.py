@@ -15,8 +15,9 @@ def parse_rate(predictions: Sequence[Any | None]) -> float:
     return sum(p is not None for p in predictions) / len(predictions) if predictions else 0.0
 
 
-def classification(predictions: Sequence[str | None], references: Sequence[str],
-                   labels: Sequence[str]) -> dict[str, Any]:
+def classification(
+    predictions: Sequence[str | None], references: Sequence[str], labels: Sequence[str]
+) -> dict[str, Any]:
     """Accuracy, macro-F1 over the label set, per-class precision/recall/F1/support and a confusion matrix
     with an extra column for unparseable or out-of-set outputs."""
     from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
@@ -29,14 +30,20 @@ def classification(predictions: Sequence[str | None], references: Sequence[str],
     present = [lab for lab in labels if lab in set(refs) | set(preds)]
     p, r, f, s = precision_recall_fscore_support(refs, preds, labels=present, zero_division=0)
     macro_f1 = float(f.mean()) if len(present) else 0.0
-    per_class = {lab: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]), "support": int(s[i])}
-                 for i, lab in enumerate(present)}
+    per_class = {
+        lab: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]), "support": int(s[i])}
+        for i, lab in enumerate(present)
+    }
     matrix_labels = [*labels, INVALID]
     cm = confusion_matrix(refs, preds, labels=matrix_labels) if n else []
-    return {"accuracy": accuracy, "macro_f1": macro_f1, "invalid_rate": preds.count(INVALID) / n if n else 0.0,
-            "per_class": per_class, "confusion_matrix": {"labels": matrix_labels,
-                                                         "matrix": [list(map(int, row)) for row in cm]},
-            "n": n}
+    return {
+        "accuracy": accuracy,
+        "macro_f1": macro_f1,
+        "invalid_rate": preds.count(INVALID) / n if n else 0.0,
+        "per_class": per_class,
+        "confusion_matrix": {"labels": matrix_labels, "matrix": [list(map(int, row)) for row in cm]},
+        "n": n,
+    }
 
 
 _space = re.compile(r"\s+")
@@ -60,8 +67,12 @@ def _as_items(value: Any, normalise: Callable[[Any], str]) -> Counter:
     return Counter([normalise(value)]) if normalise(value) else Counter()
 
 
-def field_f1(predictions: Sequence[dict[str, Any] | None], references: Sequence[dict[str, Any]],
-             fields: Sequence[str], normalise: Callable[[Any], str] = normalise_scalar) -> dict[str, Any]:
+def field_f1(
+    predictions: Sequence[dict[str, Any] | None],
+    references: Sequence[dict[str, Any]],
+    fields: Sequence[str],
+    normalise: Callable[[Any], str] = normalise_scalar,
+) -> dict[str, Any]:
     """Field-level precision/recall/F1: list fields compared as normalised multisets, scalars by normalised
     exact match. An empty reference and an empty prediction agree (no item either way). A missing prediction
     (None) contributes false negatives for all its reference items."""
@@ -105,9 +116,12 @@ def span_f1(predicted_tags: Sequence[Sequence[str]], reference_tags: Sequence[Se
     """Entity-level F1 on BIO tag sequences (seqeval, strict span match)."""
     from seqeval.metrics import classification_report, f1_score, precision_score, recall_score
 
-    return {"precision": float(precision_score(reference_tags, predicted_tags, zero_division=0)),
-            "recall": float(recall_score(reference_tags, predicted_tags, zero_division=0)),
-            "f1": float(f1_score(reference_tags, predicted_tags, zero_division=0)),
-            "per_type": {k: {m: float(v) for m, v in d.items()} for k, d in
-                         classification_report(reference_tags, predicted_tags, output_dict=True,
-                                               zero_division=0).items()}}
+    return {
+        "precision": float(precision_score(reference_tags, predicted_tags, zero_division=0)),
+        "recall": float(recall_score(reference_tags, predicted_tags, zero_division=0)),
+        "f1": float(f1_score(reference_tags, predicted_tags, zero_division=0)),
+        "per_type": {
+            k: {m: float(v) for m, v in d.items()}
+            for k, d in classification_report(reference_tags, predicted_tags, output_dict=True, zero_division=0).items()
+        },
+    }

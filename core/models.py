@@ -163,9 +163,16 @@ def list_models() -> list[dict[str, Any]]:
             src = str(gguf_file(alias))
         except ModelNotFoundError:
             src = f"wheel {alias.distribution} not installed"
-        rows.append({"alias": alias.name, "description": alias.description, "licence": alias.licence,
-                     "cached": is_cached(alias.name), "cache_dir": str(alias_cache_dir(alias.name)),
-                     "source": src})
+        rows.append(
+            {
+                "alias": alias.name,
+                "description": alias.description,
+                "licence": alias.licence,
+                "cached": is_cached(alias.name),
+                "cache_dir": str(alias_cache_dir(alias.name)),
+                "source": src,
+            }
+        )
     return rows
 
 
@@ -230,8 +237,14 @@ def disable_avx512bf16_4bit_path(model: Any) -> int:
     return n
 
 
-def load_model(path: str, *, quantization: str = "none", precision: str = "fp32",
-               trust_remote_code: bool = False, for_training: bool = True) -> Any:
+def load_model(
+    path: str,
+    *,
+    quantization: str = "none",
+    precision: str = "fp32",
+    trust_remote_code: bool = False,
+    for_training: bool = True,
+) -> Any:
     """Load a causal LM. Weights stay fp32 on CPU (bf16 comes from autocast) unless 4-bit is asked for;
     on CUDA, weights load in the compute dtype."""
     import torch
@@ -245,7 +258,9 @@ def load_model(path: str, *, quantization: str = "none", precision: str = "fp32"
         from transformers import BitsAndBytesConfig
 
         kwargs["quantization_config"] = BitsAndBytesConfig(
-            load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
+            load_in_4bit=True,
+            bnb_4bit_quant_type="nf4",
+            bnb_4bit_use_double_quant=True,
             bnb_4bit_compute_dtype=compute_dtype,
         )
         kwargs["dtype"] = compute_dtype if device == "cuda" else torch.float32

@@ -27,8 +27,15 @@ log = logging.getLogger(__name__)
 
 def prepare_run(pack: Pack, cfg: RunConfig, run_dir: Path, *, skip_invalid: bool = False) -> dict[str, Any]:
     data_path = Path(cfg.data) if cfg.data else pack.sample_data_path()
-    splits = prepare_splits(pack, data_path, eval_fraction=cfg.eval_fraction, test_fraction=cfg.test_fraction,
-                            seed=cfg.seed, max_train_examples=cfg.max_train_examples, skip_invalid=skip_invalid)
+    splits = prepare_splits(
+        pack,
+        data_path,
+        eval_fraction=cfg.eval_fraction,
+        test_fraction=cfg.test_fraction,
+        seed=cfg.seed,
+        max_train_examples=cfg.max_train_examples,
+        skip_invalid=skip_invalid,
+    )
     report = dict(splits.report)
     report.update(pack.data_summary({"train": splits.train, "dev": splits.dev, "test": splits.test}))
     if is_main_process():
@@ -38,8 +45,15 @@ def prepare_run(pack: Pack, cfg: RunConfig, run_dir: Path, *, skip_invalid: bool
     return report
 
 
-def train_and_evaluate(pack_name: str, cfg: RunConfig, *, name: str | None = None, evaluate: bool = True,
-                       skip_invalid: bool = False, resume_dir: Path | None = None) -> Path:
+def train_and_evaluate(
+    pack_name: str,
+    cfg: RunConfig,
+    *,
+    name: str | None = None,
+    evaluate: bool = True,
+    skip_invalid: bool = False,
+    resume_dir: Path | None = None,
+) -> Path:
     from core.evaluation import evaluate_run, load_run_pack
     from core.models import resolve, resolve_precision, resolve_quantization
     from core.report import write_report
@@ -64,9 +78,17 @@ def train_and_evaluate(pack_name: str, cfg: RunConfig, *, name: str | None = Non
     model_path = resolve(cfg.base_model)
     precision = resolve_precision(cfg.precision)
     quantization = resolve_quantization(cfg.quantization)
-    result = train(pack, cfg, load_split(run_dir, "train"), load_split(run_dir, "dev"), run_dir,
-                   model_path=model_path, precision=precision, quantization=quantization,
-                   resume=resume_dir is not None)
+    result = train(
+        pack,
+        cfg,
+        load_split(run_dir, "train"),
+        load_split(run_dir, "dev"),
+        run_dir,
+        model_path=model_path,
+        precision=precision,
+        quantization=quantization,
+        resume=resume_dir is not None,
+    )
     if not is_main_process():
         return run_dir
     results_path = run_dir / "results.json"

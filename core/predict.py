@@ -32,8 +32,9 @@ def _unlabelled_rows(pack: Any, path: Path) -> list[Example]:
     return examples
 
 
-def predict_file(run_dir: Path, data: Path, out: Path, *, batch_size: int = 16,
-                 constrained: bool = False) -> dict[str, Any]:
+def predict_file(
+    run_dir: Path, data: Path, out: Path, *, batch_size: int = 16, constrained: bool = False
+) -> dict[str, Any]:
     from rich.progress import Progress
 
     from core.evaluation import load_run_pack, parse_outputs
@@ -52,23 +53,39 @@ def predict_file(run_dir: Path, data: Path, out: Path, *, batch_size: int = 16,
     tokenizer.padding_side = "left"
     from peft import PeftModel
 
-    model = PeftModel.from_pretrained(load_model(resolve(cfg.base_model), precision=precision, for_training=False),
-                                      str(adapter_dir(run_dir)))
+    model = PeftModel.from_pretrained(
+        load_model(resolve(cfg.base_model), precision=precision, for_training=False), str(adapter_dir(run_dir))
+    )
     generator = Generator(model, tokenizer, max_length=max(cfg.max_length, 2048), precision=precision)
     with Progress() as bar:
         task = bar.add_task("predicting", total=len(examples))
-        gens = generator.generate([pack.prompt_messages(e) for e in examples],
-                                  max_new_tokens=cfg.max_new_tokens or pack.max_new_tokens, batch_size=batch_size,
-                                  choices=pack.allowed_outputs() if constrained else None,
-                                  on_batch=lambda n: bar.advance(task, n))
+        gens = generator.generate(
+            [pack.prompt_messages(e) for e in examples],
+            max_new_tokens=cfg.max_new_tokens or pack.max_new_tokens,
+            batch_size=batch_size,
+            choices=pack.allowed_outputs() if constrained else None,
+            on_batch=lambda n: bar.advance(task, n),
+        )
     parsed, errors = parse_outputs(pack, [g.text for g in gens])
-    write_jsonl(out, ({"id": e.id, "raw": g.text, "parsed": p, "parse_error": err, "reference": e.reference}
-                      for e, g, p, err in zip(examples, gens, parsed, errors, strict=True)))
-    summary: dict[str, Any] = {"rows": len(examples), "parsed": sum(p is not None for p in parsed),
-                               "parse_failures": sum(p is None for p in parsed), "output": str(out)}
+    write_jsonl(
+        out,
+        (
+            {"id": e.id, "raw": g.text, "parsed": p, "parse_error": err, "reference": e.reference}
+            for e, g, p, err in zip(examples, gens, parsed, errors, strict=True)
+        ),
+    )
+    summary: dict[str, Any] = {
+        "rows": len(examples),
+        "parsed": sum(p is not None for p in parsed),
+        "parse_failures": sum(p is None for p in parsed),
+        "output": str(out),
+    }
     labelled = [(p, e.reference) for p, e in zip(parsed, examples, strict=True) if e.reference is not None]
     if labelled:
-        summary["metrics"] = {k: v for k, v in pack.metrics([p for p, _ in labelled], [r for _, r in labelled]).items()
-                              if not isinstance(v, dict)}
+        summary["metrics"] = {
+            k: v
+            for k, v in pack.metrics([p for p, _ in labelled], [r for _, r in labelled]).items()
+            if not isinstance(v, dict)
+        }
     summary["errors"] = dict(Counter(e for e in errors if e).most_common(5))
     return summary

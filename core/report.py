@@ -98,8 +98,16 @@ def worst_errors(run_dir: Path, system: str, limit: int = 10) -> list[dict[str, 
     texts = {r["id"]: r["text"] for r in _read_jsonl(run_dir / "data" / "test.jsonl")}
     wrong = [p for p in preds if not p.get("correct")]
     wrong.sort(key=lambda p: p.get("parsed") is not None)  # unparseable first
-    return [{"id": p["id"], "input": texts.get(p["id"], "")[:240], "reference": p["reference"],
-             "output": p["raw"][:200], "error": p.get("parse_error")} for p in wrong[:limit]]
+    return [
+        {
+            "id": p["id"],
+            "input": texts.get(p["id"], "")[:240],
+            "reference": p["reference"],
+            "output": p["raw"][:200],
+            "error": p.get("parse_error"),
+        }
+        for p in wrong[:limit]
+    ]
 
 
 def _markdown(run_dir: Path, results: dict[str, Any]) -> str:
@@ -107,35 +115,56 @@ def _markdown(run_dir: Path, results: dict[str, Any]) -> str:
     training = results.get("training", {})
     data = results.get("data", {})
     head = results.get("headline_metric", "headline")
-    lines = [f"# Run report: {run_dir.name}", "",
-             f"Pack **{results.get('pack')}**, base model **{results.get('base_model')}**, "
-             f"{results.get('test_examples', 0)} held-out examples (never used in training).", "",
-             "## Does fine-tuning beat prompting?", "",
-             f"| system | {head} | accuracy | parse rate | examples/s |", "|---|---|---|---|---|"]
+    lines = [
+        f"# Run report: {run_dir.name}",
+        "",
+        f"Pack **{results.get('pack')}**, base model **{results.get('base_model')}**, "
+        f"{results.get('test_examples', 0)} held-out examples (never used in training).",
+        "",
+        "## Does fine-tuning beat prompting?",
+        "",
+        f"| system | {head} | accuracy | parse rate | examples/s |",
+        "|---|---|---|---|---|",
+    ]
     for name in _ordered(systems):
         s = systems[name]
-        lines.append(f"| {name} | {_fmt(s.get('headline'))} | {_fmt(s.get('accuracy'))} | "
-                     f"{_fmt(s.get('parse_rate'))} | {_fmt(s.get('examples_per_second'))} |")
-    lines += ["", "Systems: `zero_shot` = base model with the pack's prompt; `few_shot` = base model with the k most "
-              "similar training examples; `few_shot_random` = k random training examples; `tuned` = the LoRA "
-              "adapter; `+constrained` = decoding limited to valid outputs.", ""]
+        lines.append(
+            f"| {name} | {_fmt(s.get('headline'))} | {_fmt(s.get('accuracy'))} | "
+            f"{_fmt(s.get('parse_rate'))} | {_fmt(s.get('examples_per_second'))} |"
+        )
+    lines += [
+        "",
+        "Systems: `zero_shot` = base model with the pack's prompt; `few_shot` = base model with the k most "
+        "similar training examples; `few_shot_random` = k random training examples; `tuned` = the LoRA "
+        "adapter; `+constrained` = decoding limited to valid outputs.",
+        "",
+    ]
     if training:
         tt = training.get("train_tokens", {})
-        lines += ["## Training", "",
-                  f"- steps: {training.get('global_step')}, time: {training.get('train_runtime_s')} s, "
-                  f"tokens/s: {training.get('tokens_per_second')} (supervised {training.get('supervised_tokens_per_second')})",
-                  f"- training examples: {tt.get('examples')}, tokens: {tt.get('tokens')}, "
-                  f"truncated inputs: {tt.get('inputs_truncated_to_fit_max_length')}, "
-                  f"dropped as too long: {tt.get('dropped_too_long')}",
-                  f"- final train loss: {_fmt(training.get('final_train_loss'))}, best eval loss: "
-                  f"{_fmt(training.get('best_eval_loss'))}", ""]
+        lines += [
+            "## Training",
+            "",
+            f"- steps: {training.get('global_step')}, time: {training.get('train_runtime_s')} s, "
+            f"tokens/s: {training.get('tokens_per_second')} "
+            f"(supervised {training.get('supervised_tokens_per_second')})",
+            f"- training examples: {tt.get('examples')}, tokens: {tt.get('tokens')}, "
+            f"truncated inputs: {tt.get('inputs_truncated_to_fit_max_length')}, "
+            f"dropped as too long: {tt.get('dropped_too_long')}",
+            f"- final train loss: {_fmt(training.get('final_train_loss'))}, best eval loss: "
+            f"{_fmt(training.get('best_eval_loss'))}",
+            "",
+        ]
     if data:
         lines += ["## Data", "", "```json", json.dumps(data, indent=2)[:4000], "```", ""]
     best = next((n for n in ("tuned+constrained", "tuned") if n in systems), None)
     if best:
         errs = worst_errors(run_dir, best)
-        lines += [f"## Errors of `{best}` (first {len(errs)})", "", "| id | reference | output | input |",
-                  "|---|---|---|---|"]
+        lines += [
+            f"## Errors of `{best}` (first {len(errs)})",
+            "",
+            "| id | reference | output | input |",
+            "|---|---|---|---|",
+        ]
         for e in errs:
             cells = [str(e["id"]), str(e["reference"]), e["output"], e["input"]]
             lines.append("| " + " | ".join(c.replace("|", "\\|").replace("\n", " ") for c in cells) + " |")
@@ -146,10 +175,12 @@ def _markdown(run_dir: Path, results: dict[str, Any]) -> str:
 
 def _html(md_text: str, run_dir: Path) -> str:
     """Minimal Markdown -> HTML (tables, headings, lists, code, images inlined as base64)."""
-    out = ["<!doctype html><html><head><meta charset='utf-8'><title>vft report</title><style>"
-           "body{font-family:system-ui,sans-serif;max-width:960px;margin:2em auto;padding:0 1em;color:#222}"
-           "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;font-size:14px}"
-           "pre{background:#f5f5f5;padding:1em;overflow:auto;font-size:12px}img{max-width:100%}</style></head><body>"]
+    out = [
+        "<!doctype html><html><head><meta charset='utf-8'><title>vft report</title><style>"
+        "body{font-family:system-ui,sans-serif;max-width:960px;margin:2em auto;padding:0 1em;color:#222}"
+        "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;font-size:14px}"
+        "pre{background:#f5f5f5;padding:1em;overflow:auto;font-size:12px}img{max-width:100%}</style></head><body>"
+    ]
     in_table = in_code = in_list = False
     for line in md_text.splitlines():
         if line.startswith("```"):
@@ -186,7 +217,7 @@ def _html(md_text: str, run_dir: Path) -> str:
             level = len(line) - len(line.lstrip("#"))
             out.append(f"<h{level}>{html.escape(line[level:].strip())}</h{level}>")
         elif line.startswith("![") and "](" in line:
-            rel = line[line.index("](") + 2:-1]
+            rel = line[line.index("](") + 2 : -1]
             data = base64.b64encode((run_dir / rel).read_bytes()).decode()
             out.append(f"<p><img alt='{html.escape(rel)}' src='data:image/png;base64,{data}'></p>")
         elif line.strip():

@@ -38,14 +38,25 @@ class TokenStats:
         import numpy as np
 
         lens = np.array(self.lengths or [0])
-        return {"examples": self.examples, "tokens": self.tokens, "supervised_tokens": self.supervised_tokens,
-                "inputs_truncated_to_fit_max_length": self.truncated, "dropped_too_long": self.dropped_too_long,
-                "dropped_ids": self.dropped_ids[:50],
-                "length_tokens": {"min": int(lens.min()), "mean": round(float(lens.mean()), 1),
-                                  "p95": int(np.percentile(lens, 95)), "max": int(lens.max())}}
+        return {
+            "examples": self.examples,
+            "tokens": self.tokens,
+            "supervised_tokens": self.supervised_tokens,
+            "inputs_truncated_to_fit_max_length": self.truncated,
+            "dropped_too_long": self.dropped_too_long,
+            "dropped_ids": self.dropped_ids[:50],
+            "length_tokens": {
+                "min": int(lens.min()),
+                "mean": round(float(lens.mean()), 1),
+                "p95": int(np.percentile(lens, 95)),
+                "max": int(lens.max()),
+            },
+        }
 
 
-def tokenize_examples(tokenizer: Any, pack: Pack, examples: Sequence[Example], max_length: int) -> tuple[Any, TokenStats]:
+def tokenize_examples(
+    tokenizer: Any, pack: Pack, examples: Sequence[Example], max_length: int
+) -> tuple[Any, TokenStats]:
     """Examples -> a datasets.Dataset of input_ids + completion_mask, with every truncation counted."""
     from datasets import Dataset
 
@@ -75,7 +86,7 @@ class JsonlLogCallback:
         from transformers import TrainerCallback
 
         class _Callback(TrainerCallback):
-            def on_log(self, args, state, control, logs=None, **kwargs):  # noqa: ANN001
+            def on_log(self, args, state, control, logs=None, **kwargs):
                 if logs and state.is_world_process_zero:
                     with path.open("a", encoding="utf-8") as fh:
                         fh.write(json.dumps({"step": state.global_step, "epoch": state.epoch, **logs}) + "\n")
@@ -86,8 +97,14 @@ class JsonlLogCallback:
 def lora_config(cfg: RunConfig) -> Any:
     from peft import LoraConfig
 
-    return LoraConfig(r=cfg.lora.r, lora_alpha=cfg.lora.alpha, lora_dropout=cfg.lora.dropout,
-                      target_modules=cfg.lora.target_modules, task_type="CAUSAL_LM", bias="none")
+    return LoraConfig(
+        r=cfg.lora.r,
+        lora_alpha=cfg.lora.alpha,
+        lora_dropout=cfg.lora.dropout,
+        target_modules=cfg.lora.target_modules,
+        task_type="CAUSAL_LM",
+        bias="none",
+    )
 
 
 def sft_config(cfg: RunConfig, run_dir: Path, *, precision: str, has_dev: bool) -> Any:
@@ -153,17 +170,32 @@ class TrainResult:
     resumed_from: str | None
 
     def to_json(self) -> dict[str, Any]:
-        return {"adapter_dir": str(self.adapter_dir), "train_runtime_s": round(self.train_runtime_s, 2),
-                "global_step": self.global_step, "train_tokens": self.train_tokens.summary(),
-                "dev_tokens": self.dev_tokens.summary(),
-                "tokens_per_second": round(self.tokens_per_second, 1),
-                "supervised_tokens_per_second": round(self.supervised_tokens_per_second, 1),
-                "final_train_loss": self.final_train_loss, "best_eval_loss": self.best_eval_loss,
-                "resumed_from": self.resumed_from}
+        return {
+            "adapter_dir": str(self.adapter_dir),
+            "train_runtime_s": round(self.train_runtime_s, 2),
+            "global_step": self.global_step,
+            "train_tokens": self.train_tokens.summary(),
+            "dev_tokens": self.dev_tokens.summary(),
+            "tokens_per_second": round(self.tokens_per_second, 1),
+            "supervised_tokens_per_second": round(self.supervised_tokens_per_second, 1),
+            "final_train_loss": self.final_train_loss,
+            "best_eval_loss": self.best_eval_loss,
+            "resumed_from": self.resumed_from,
+        }
 
 
-def train(pack: Pack, cfg: RunConfig, train_examples: Sequence[Example], dev_examples: Sequence[Example],
-          run_dir: Path, *, model_path: str, precision: str, quantization: str, resume: bool = False) -> TrainResult:
+def train(
+    pack: Pack,
+    cfg: RunConfig,
+    train_examples: Sequence[Example],
+    dev_examples: Sequence[Example],
+    run_dir: Path,
+    *,
+    model_path: str,
+    precision: str,
+    quantization: str,
+    resume: bool = False,
+) -> TrainResult:
     """Fine-tune a LoRA adapter on the training split and write it (with tokenizer and chat template) to
     run_dir/adapter atomically. With resume, continue from the newest complete checkpoint."""
     import torch
@@ -179,8 +211,9 @@ def train(pack: Pack, cfg: RunConfig, train_examples: Sequence[Example], dev_exa
     dev_ds, dev_stats = tokenize_examples(tokenizer, pack, dev_examples, cfg.max_length)
     if train_stats.examples == 0:
         raise ValueError("no training example fits max_length; raise max_length")
-    model = load_model(model_path, quantization=quantization, precision=precision,
-                       trust_remote_code=cfg.trust_remote_code)
+    model = load_model(
+        model_path, quantization=quantization, precision=precision, trust_remote_code=cfg.trust_remote_code
+    )
     if quantization == "4bit":
         from peft import prepare_model_for_kbit_training
 
@@ -189,9 +222,15 @@ def train(pack: Pack, cfg: RunConfig, train_examples: Sequence[Example], dev_exa
     callbacks: list[Any] = [JsonlLogCallback(run_dir / "train_log.jsonl")]
     if args.load_best_model_at_end:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=cfg.early_stopping_patience))
-    trainer = SFTTrainer(model=model, args=args, train_dataset=train_ds,
-                         eval_dataset=dev_ds if len(dev_ds) else None, processing_class=tokenizer,
-                         peft_config=lora_config(cfg), callbacks=callbacks)
+    trainer = SFTTrainer(
+        model=model,
+        args=args,
+        train_dataset=train_ds,
+        eval_dataset=dev_ds if len(dev_ds) else None,
+        processing_class=tokenizer,
+        peft_config=lora_config(cfg),
+        callbacks=callbacks,
+    )
     ckpt = last_checkpoint(run_dir) if resume else None
     started = time.time()
     output = trainer.train(resume_from_checkpoint=str(ckpt) if ckpt else None)
@@ -215,10 +254,15 @@ def train(pack: Pack, cfg: RunConfig, train_examples: Sequence[Example], dev_exa
     if torch.distributed.is_available() and torch.distributed.is_initialized():
         torch.distributed.barrier()
     return TrainResult(
-        adapter_dir=target, train_runtime_s=runtime, global_step=state.global_step, train_tokens=train_stats,
-        dev_tokens=dev_stats, tokens_per_second=tokens_seen / max(runtime, 1e-9),
+        adapter_dir=target,
+        train_runtime_s=runtime,
+        global_step=state.global_step,
+        train_tokens=train_stats,
+        dev_tokens=dev_stats,
+        tokens_per_second=tokens_seen / max(runtime, 1e-9),
         supervised_tokens_per_second=supervised_seen / max(runtime, 1e-9),
-        final_train_loss=output.training_loss, best_eval_loss=min(eval_losses) if eval_losses else None,
+        final_train_loss=output.training_loss,
+        best_eval_loss=min(eval_losses) if eval_losses else None,
         resumed_from=str(ckpt) if ckpt else None,
     )
 

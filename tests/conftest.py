@@ -12,7 +12,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 CHATML = (
-    "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n' }}"
+    "{% for message in messages %}"
+    "{{ '<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n' }}"
     "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
 )
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -34,16 +35,34 @@ def build_tiny_model(path: Path, *, hidden: int = 64, layers: int = 2) -> Path:
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
-    tok.train_from_iterator(CORPUS, trainers.BpeTrainer(vocab_size=400, special_tokens=specials,
-                                                        initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
-    fast = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<|im_start|>", eos_token="<|im_end|>",
-                                   pad_token="<|endoftext|>", unk_token="<|endoftext|>")
+    tok.train_from_iterator(
+        CORPUS,
+        trainers.BpeTrainer(
+            vocab_size=400, special_tokens=specials, initial_alphabet=pre_tokenizers.ByteLevel.alphabet()
+        ),
+    )
+    fast = PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        bos_token="<|im_start|>",
+        eos_token="<|im_end|>",
+        pad_token="<|endoftext|>",
+        unk_token="<|endoftext|>",
+    )
     fast.chat_template = CHATML
     torch.manual_seed(0)
-    config = LlamaConfig(vocab_size=len(fast), hidden_size=hidden, intermediate_size=hidden * 2,
-                         num_hidden_layers=layers, num_attention_heads=4, num_key_value_heads=2,
-                         max_position_embeddings=2048, bos_token_id=1, eos_token_id=2, pad_token_id=0,
-                         tie_word_embeddings=True)
+    config = LlamaConfig(
+        vocab_size=len(fast),
+        hidden_size=hidden,
+        intermediate_size=hidden * 2,
+        num_hidden_layers=layers,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=2048,
+        bos_token_id=1,
+        eos_token_id=2,
+        pad_token_id=0,
+        tie_word_embeddings=True,
+    )
     model = LlamaForCausalLM(config)
     path.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(path, safe_serialization=True)
@@ -74,8 +93,20 @@ TEMPLATES = {
     "Anti-Assignment": "Neither party may assign this Agreement to {} without consent.",
     "Cap on Liability": "Liability of {} shall not exceed the fees paid.",
 }
-PLACES = ["New York", "Delaware", "Texas", "Ontario", "England", "California", "Nevada", "Ohio", "Utah", "Iowa",
-          "Maine", "Idaho"]
+PLACES = [
+    "New York",
+    "Delaware",
+    "Texas",
+    "Ontario",
+    "England",
+    "California",
+    "Nevada",
+    "Ohio",
+    "Utah",
+    "Iowa",
+    "Maine",
+    "Idaho",
+]
 
 
 @pytest.fixture
@@ -83,6 +114,7 @@ def clause_file(tmp_path: Path) -> Path:
     rows = []
     for i, place in enumerate(PLACES):
         for label in LABELS:
-            rows.append({"id": f"{label[:3]}-{i}", "text": TEMPLATES[label].format(place), "label": label,
-                         "contract": f"c{i}"})
+            rows.append(
+                {"id": f"{label[:3]}-{i}", "text": TEMPLATES[label].format(place), "label": label, "contract": f"c{i}"}
+            )
     return write_jsonl(tmp_path / "clauses.jsonl", rows)

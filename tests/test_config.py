@@ -14,8 +14,11 @@ def test_defaults_are_valid():
 def test_precedence_pack_yaml_cli(tmp_path):
     y = tmp_path / "run.yaml"
     y.write_text("epochs: 3\nlora:\n  r: 4\n")
-    cfg = build_config(pack_defaults={"epochs": 1, "max_length": 256, "lora": {"alpha": 8}}, yaml_path=y,
-                       overrides=parse_overrides(["lora.r=8", "learning_rate=1e-4"]))
+    cfg = build_config(
+        pack_defaults={"epochs": 1, "max_length": 256, "lora": {"alpha": 8}},
+        yaml_path=y,
+        overrides=parse_overrides(["lora.r=8", "learning_rate=1e-4"]),
+    )
     assert (cfg.epochs, cfg.max_length, cfg.lora.r, cfg.lora.alpha, cfg.learning_rate) == (3, 256, 8, 8, 1e-4)
 
 
@@ -26,8 +29,15 @@ def test_unknown_key_is_named(tmp_path):
         build_config(yaml_path=y)
 
 
-@pytest.mark.parametrize("override, key", [("learning_rate=-1", "learning_rate"), ("lora.r=0", "lora.r"),
-                                           ("quantization=8bit", "quantization"), ("max_length=8", "max_length")])
+@pytest.mark.parametrize(
+    "override, key",
+    [
+        ("learning_rate=-1", "learning_rate"),
+        ("lora.r=0", "lora.r"),
+        ("quantization=8bit", "quantization"),
+        ("max_length=8", "max_length"),
+    ],
+)
 def test_out_of_range_is_named(override, key):
     with pytest.raises(ConfigError, match=f"'{key}'"):
         build_config(overrides=parse_overrides([override]))

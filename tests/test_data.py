@@ -24,12 +24,15 @@ def test_reads_all_formats(tmp_path, clause_file):
         assert [r["text"] for _, r in read_rows(tmp_path / name)] == [r["text"] for r in rows]
 
 
-@pytest.mark.parametrize("content, match, row", [
-    (b"", "file is empty", None),
-    (b'{"text": "a", "label": "b"}\n{"text": "a", "lab', "not valid JSON", 2),
-    (b'{"text": "ok", "label": "x"}\n[1, 2]\n', "not a JSON object", 2),
-    (b'{"text": "ok", "label": "x"}\n{"text": "caf\xe9", "label": "x"}\n', "not valid UTF-8", 2),
-])
+@pytest.mark.parametrize(
+    "content, match, row",
+    [
+        (b"", "file is empty", None),
+        (b'{"text": "a", "label": "b"}\n{"text": "a", "lab', "not valid JSON", 2),
+        (b'{"text": "ok", "label": "x"}\n[1, 2]\n', "not a JSON object", 2),
+        (b'{"text": "ok", "label": "x"}\n{"text": "caf\xe9", "label": "x"}\n', "not valid UTF-8", 2),
+    ],
+)
 def test_bad_files_name_file_and_row(tmp_path, legal, content, match, row):
     path = tmp_path / "bad.jsonl"
     path.write_bytes(content)
@@ -39,8 +42,10 @@ def test_bad_files_name_file_and_row(tmp_path, legal, content, match, row):
 
 
 def test_missing_column_and_wrong_type_name_field(tmp_path, legal):
-    path = write_jsonl(tmp_path / "x.jsonl", [{"text": "a", "label": "L"}, {"clause": "b", "label": "L"},
-                                              {"text": ["not", "text"], "label": "L"}])
+    path = write_jsonl(
+        tmp_path / "x.jsonl",
+        [{"text": "a", "label": "L"}, {"clause": "b", "label": "L"}, {"text": ["not", "text"], "label": "L"}],
+    )
     with pytest.raises(DataErrors) as info:
         legal.load(path)
     errs = info.value.errors
@@ -90,8 +95,10 @@ def test_split_is_deterministic_and_keeps_groups():
 
 def test_near_duplicate_leakage_detected():
     train = [_ex(1, "The parties agree that the laws of Delaware govern this Agreement.")]
-    other = [_ex(2, "The parties agree that the laws of Delaware govern this agreement!"),
-             _ex(3, "Payment is due within thirty days of invoice.")]
+    other = [
+        _ex(2, "The parties agree that the laws of Delaware govern this agreement!"),
+        _ex(3, "Payment is due within thirty days of invoice."),
+    ]
     assert near_duplicates(train, other) == [0]
 
 
@@ -104,8 +111,16 @@ def test_prepare_splits_report_counts_everything(clause_file, legal):
 
 
 def test_chat_jsonl_is_accepted(tmp_path, legal):
-    rows = [{"messages": [{"role": "system", "content": "Classify."}, {"role": "user", "content": f"clause {i}"},
-                          {"role": "assistant", "content": '{"label": "Governing Law"}'}]} for i in range(3)]
+    rows = [
+        {
+            "messages": [
+                {"role": "system", "content": "Classify."},
+                {"role": "user", "content": f"clause {i}"},
+                {"role": "assistant", "content": '{"label": "Governing Law"}'},
+            ]
+        }
+        for i in range(3)
+    ]
     rows.append({"messages": [{"role": "user", "content": "x"}, {"role": "assistant", "content": "no json"}]})
     path = write_jsonl(tmp_path / "chat.jsonl", rows)
     with pytest.raises(DataErrors) as info:

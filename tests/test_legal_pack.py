@@ -19,13 +19,16 @@ def test_registered_through_entry_point():
     assert "legal" in available_packs()
 
 
-@pytest.mark.parametrize("text, label", [
-    ('{"label": "Governing Law"}', "Governing Law"),
-    ('Sure! ```json\n{"label": "governing   law"}\n```', "Governing Law"),
-    ('{"label": "anti_assignment"}', "Anti-Assignment"),
-    ('{"label": "Limitation of Liability"}', "Cap on Liability"),
-    ("Governing Law", "Governing Law"),
-])
+@pytest.mark.parametrize(
+    "text, label",
+    [
+        ('{"label": "Governing Law"}', "Governing Law"),
+        ('Sure! ```json\n{"label": "governing   law"}\n```', "Governing Law"),
+        ('{"label": "anti_assignment"}', "Anti-Assignment"),
+        ('{"label": "Limitation of Liability"}', "Cap on Liability"),
+        ("Governing Law", "Governing Law"),
+    ],
+)
 def test_parse_normalises(pack, text, label):
     assert pack.parse(text) == label
 
@@ -45,8 +48,9 @@ def test_prompt_lists_labels_and_targets_parse(pack):
 def test_unseen_test_label_reported(tmp_path):
     from core.data import prepare_splits
 
-    rows = [{"text": f"clause number {i} about law", "label": "A" if i % 2 else "B", "split": "train"}
-            for i in range(10)]
+    rows = [
+        {"text": f"clause number {i} about law", "label": "A" if i % 2 else "B", "split": "train"} for i in range(10)
+    ]
     rows.append({"text": "a new kind of clause", "label": "Z", "split": "test"})
     p = get_pack("legal")
     splits = prepare_splits(p, write_jsonl(tmp_path / "d.jsonl", rows), eval_fraction=0, test_fraction=0, seed=0)

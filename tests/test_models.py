@@ -10,12 +10,12 @@ def test_local_folder_resolves(tiny_model):
 
 @pytest.mark.parametrize("name", ["./no/such/model", "/tmp/definitely-missing-model", "not-an-alias"])
 def test_missing_models_are_clear_errors(name):
-    with pytest.raises(ModelNotFoundError, match="not found"):
+    with pytest.raises(ModelNotFoundError, match=r"not found"):
         models.resolve(name)
 
 
 def test_folder_without_config_is_rejected(tmp_path):
-    with pytest.raises(ModelNotFoundError, match="no config.json"):
+    with pytest.raises(ModelNotFoundError, match=r"no config\.json"):
         models.resolve(str(tmp_path))
 
 

@@ -7,19 +7,46 @@ import pytest
 from core.config import build_config
 from core.pipeline import train_and_evaluate
 
-FILES = ["config.yaml", "data_report.json", "pack_state.json", "train_log.jsonl", "results.json", "report.md",
-         "report.html", "adapter/adapter_config.json", "adapter/adapter_model.safetensors",
-         "adapter/chat_template.jinja", "data/train.jsonl", "data/test.jsonl", "plots/loss.png",
-         "plots/headline.png", "predictions/zero_shot.jsonl", "predictions/tuned.jsonl",
-         "predictions/few_shot.jsonl", "predictions/few_shot_random.jsonl",
-         "predictions/tuned+constrained.jsonl"]
+FILES = [
+    "config.yaml",
+    "data_report.json",
+    "pack_state.json",
+    "train_log.jsonl",
+    "results.json",
+    "report.md",
+    "report.html",
+    "adapter/adapter_config.json",
+    "adapter/adapter_model.safetensors",
+    "adapter/chat_template.jinja",
+    "data/train.jsonl",
+    "data/test.jsonl",
+    "plots/loss.png",
+    "plots/headline.png",
+    "predictions/zero_shot.jsonl",
+    "predictions/tuned.jsonl",
+    "predictions/few_shot.jsonl",
+    "predictions/few_shot_random.jsonl",
+    "predictions/tuned+constrained.jsonl",
+]
 
 
 def _cfg(tiny_model, clause_file, tmp_path, **extra):
-    overrides = {"pack": "legal", "data": str(clause_file), "base_model": str(tiny_model),
-                 "output_dir": str(tmp_path / "runs"), "max_steps": 6, "save_steps": 3, "eval_steps": 3,
-                 "max_length": 256, "learning_rate": 5e-3, "test_fraction": 0.25, "eval_fraction": 0.1,
-                 "max_eval_examples": 8, "eval_batch_size": 4, **extra}
+    overrides = {
+        "pack": "legal",
+        "data": str(clause_file),
+        "base_model": str(tiny_model),
+        "output_dir": str(tmp_path / "runs"),
+        "max_steps": 6,
+        "save_steps": 3,
+        "eval_steps": 3,
+        "max_length": 256,
+        "learning_rate": 5e-3,
+        "test_fraction": 0.25,
+        "eval_fraction": 0.1,
+        "max_eval_examples": 8,
+        "eval_batch_size": 4,
+        **extra,
+    }
     return build_config(overrides=overrides)
 
 
@@ -28,8 +55,11 @@ def tiny_run(tiny_model, tmp_path_factory):
     from tests.conftest import LABELS, PLACES, TEMPLATES, write_jsonl
 
     tmp = tmp_path_factory.mktemp("run")
-    rows = [{"id": f"{lab[:3]}-{i}", "text": TEMPLATES[lab].format(p), "label": lab, "contract": f"c{i}"}
-            for i, p in enumerate(PLACES) for lab in LABELS]
+    rows = [
+        {"id": f"{lab[:3]}-{i}", "text": TEMPLATES[lab].format(p), "label": lab, "contract": f"c{i}"}
+        for i, p in enumerate(PLACES)
+        for lab in LABELS
+    ]
     data = write_jsonl(tmp / "clauses.jsonl", rows)
     run_dir = train_and_evaluate("legal", _cfg(tiny_model, data, tmp), name="tiny")
     return run_dir, data
@@ -63,8 +93,10 @@ def test_predictions_keep_parse_failures(tiny_run):
 
 def test_held_out_never_in_training(tiny_run):
     run_dir, _ = tiny_run
-    ids = {name: {json.loads(x)["id"] for x in (run_dir / "data" / f"{name}.jsonl").read_text().splitlines()}
-           for name in ("train", "dev", "test")}
+    ids = {
+        name: {json.loads(x)["id"] for x in (run_dir / "data" / f"{name}.jsonl").read_text().splitlines()}
+        for name in ("train", "dev", "test")
+    }
     assert not ids["train"] & ids["test"] and not ids["train"] & ids["dev"]
 
 

@@ -11,8 +11,9 @@ bnb = pytest.importorskip("bitsandbytes")
 def _lora(model):
     from peft import LoraConfig, get_peft_model
 
-    return get_peft_model(model, LoraConfig(r=4, lora_alpha=8, lora_dropout=0.0, target_modules="all-linear",
-                                            task_type="CAUSAL_LM"))
+    return get_peft_model(
+        model, LoraConfig(r=4, lora_alpha=8, lora_dropout=0.0, target_modules="all-linear", task_type="CAUSAL_LM")
+    )
 
 
 def test_4bit_lora_gradients_match_fp32_reference(tiny_model):

@@ -95,8 +95,16 @@ class ClassificationPack(Pack):
         group_col = self.options.get("group_column")
         group = str(rec[group_col]) if group_col and rec.get(group_col) not in (None, "") else None
         ex_id = str(rec.get(self.options.get("id_column", "id"), row))
-        return [Example(id=ex_id, text=text, target=self.target(label), reference=label, group=group,
-                        split=rec.get("split") or None)]
+        return [
+            Example(
+                id=ex_id,
+                text=text,
+                target=self.target(label),
+                reference=label,
+                group=group,
+                split=rec.get("split") or None,
+            )
+        ]
 
     def load(self, path: Path, *, skip_invalid: bool = False) -> LoadResult:
         return load_with(path, self.row_to_examples, skip_invalid=skip_invalid, parse=self.reference_from_target)
@@ -104,7 +112,7 @@ class ClassificationPack(Pack):
     def reference_from_target(self, text: str) -> str:
         obj = first_json_object(text)
         if not isinstance(obj.get("label"), str):
-            raise ParseError("expected {\"label\": \"...\"}")
+            raise ParseError('expected {"label": "..."}')
         return obj["label"]
 
     def fit(self, train: Sequence[Example]) -> None:
@@ -136,8 +144,11 @@ class ClassificationPack(Pack):
 
     def system_prompt(self) -> str:
         lines = [f"- {lab}: {d}" if d else f"- {lab}" for lab, d in self.definitions.items()]
-        return (f"{self.task_description}. Choose exactly one label from this list:\n" + "\n".join(lines)
-                + '\nAnswer with JSON only: {"label": "<label>"}')
+        return (
+            f"{self.task_description}. Choose exactly one label from this list:\n"
+            + "\n".join(lines)
+            + '\nAnswer with JSON only: {"label": "<label>"}'
+        )
 
     # -- outputs ----------------------------------------------------------------------------------------
     def normalise_label(self, raw: str) -> str:

@@ -56,8 +56,13 @@ def category_definitions(path: str | Path) -> dict[str, str]:
     return out
 
 
-def load_cuad(path: str | Path, *, categories: list[str] | None = None, top_k: int | None = 10,
-              multi_category: MultiPolicy = "drop") -> LoadResult:
+def load_cuad(
+    path: str | Path,
+    *,
+    categories: list[str] | None = None,
+    top_k: int | None = 10,
+    multi_category: MultiPolicy = "drop",
+) -> LoadResult:
     path = Path(path)
     rows = list(read_rows(path))
     if not rows:

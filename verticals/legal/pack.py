@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from core.data import read_rows
 from core.pack import LoadResult
@@ -24,19 +24,35 @@ class LegalPack(ClassificationPack):
     name = "legal"
     description = "Contract clause classification (CUAD categories or your own label set)"
     task_description = "You are a contracts analyst. Classify the contract clause by its type"
-    default_synonyms = {
-        "choice of law": "Governing Law", "applicable law": "Governing Law", "liability cap": "Cap on Liability",
-        "limitation of liability": "Cap on Liability", "assignment": "Anti-Assignment", "audit": "Audit Rights",
-        "non-assignment": "Anti-Assignment", "license": "License Grant", "licence grant": "License Grant",
-        "term": "Expiration Date", "noncompete": "Non-Compete",
+    default_synonyms: ClassVar[dict[str, str]] = {
+        "choice of law": "Governing Law",
+        "applicable law": "Governing Law",
+        "liability cap": "Cap on Liability",
+        "limitation of liability": "Cap on Liability",
+        "assignment": "Anti-Assignment",
+        "audit": "Audit Rights",
+        "non-assignment": "Anti-Assignment",
+        "license": "License Grant",
+        "licence grant": "License Grant",
+        "term": "Expiration Date",
+        "noncompete": "Non-Compete",
     }
 
     def sample_data_path(self) -> Path:
         return DATA_DIR / "cuad_sample.jsonl"
 
     def default_config(self) -> dict[str, Any]:
-        return {"max_length": 512, "epochs": 1.5, "batch_size": 1, "grad_accum": 2, "learning_rate": 4e-4,
-                "eval_steps": 25, "save_steps": 25, "max_eval_examples": 60, "lora": {"r": 16, "alpha": 32}}
+        return {
+            "max_length": 512,
+            "epochs": 1.0,
+            "batch_size": 1,
+            "grad_accum": 2,
+            "learning_rate": 4e-4,
+            "eval_steps": 25,
+            "save_steps": 25,
+            "max_eval_examples": 50,
+            "lora": {"r": 16, "alpha": 32},
+        }
 
     def load(self, path: Path, *, skip_invalid: bool = False) -> LoadResult:
         path = Path(path)
@@ -50,9 +66,12 @@ class LegalPack(ClassificationPack):
         return result
 
     def _load_cuad(self, path: Path) -> LoadResult:
-        result = load_cuad(path, categories=self.options.get("cuad_categories"),
-                           top_k=self.options.get("cuad_top_k", 10),
-                           multi_category=self.options.get("cuad_multi_category", "drop"))
+        result = load_cuad(
+            path,
+            categories=self.options.get("cuad_categories"),
+            top_k=self.options.get("cuad_top_k", 10),
+            multi_category=self.options.get("cuad_multi_category", "drop"),
+        )
         result.examples = [dataclasses.replace(e, target=self.target(e.reference)) for e in result.examples]
         defs_path = self.options.get("cuad_definitions") or path.with_name("category_descriptions.csv")
         if not self.definitions and Path(defs_path).is_file():

@@ -1,0 +1,50 @@
+"""The `vft` command as users run it: clear one-line errors, exit code 2, no traceback."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import write_jsonl
+
+
+def vft(*args, cwd=None):
+    code = "from core.cli import main; main()"
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=cwd, timeout=300)
+
+
+def test_config_schema_is_json():
+    out = vft("config", "schema")
+    assert out.returncode == 0 and "lora" in json.loads(out.stdout)["properties"]
+
+
+def test_packs_lists_legal():
+    out = vft("packs")
+    assert out.returncode == 0 and "legal" in out.stdout
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["train", "nosuchpack"], "no pack named 'nosuchpack'"),
+        (["train", "legal", "--data", "missing.jsonl"], "file not found"),
+        (["train", "legal", "--set", "lora.r=0"], "'lora.r'"),
+        (["train", "legal", "--set", "epochz=1"], "unknown key 'epochz'"),
+        (["train", "legal", "--base-model", "./no-such-model", "--data", "{data}"], "not found"),
+        (["eval", "not-a-run"], "not a run folder"),
+    ],
+)
+def test_bad_input_exits_2_with_named_error(tmp_path, args, message):
+    data = write_jsonl(tmp_path / "d.jsonl", [{"text": f"clause {i}", "label": "AB"[i % 2]} for i in range(20)])
+    args = [a.replace("{data}", str(data)) for a in args]
+    out = vft(*args, "--output-dir", str(tmp_path / "runs")) if args[0] == "train" else vft(*args)
+    assert out.returncode == 2, out.stderr
+    assert message in " ".join(out.stderr.split()) and "Traceback" not in out.stderr
+
+
+def test_bad_row_is_named(tmp_path):
+    data = write_jsonl(tmp_path / "d.jsonl", [{"text": "ok", "label": "A"}, {"txt": "oops", "label": "B"}])
+    out = vft("train", "legal", "--data", str(data), "--output-dir", str(tmp_path / "runs"))
+    assert out.returncode == 2
+    assert "d.jsonl, row 2, field 'text': missing" in " ".join(out.stderr.split())
