@@ -217,6 +217,61 @@ def export(
     console.print(export_run(run_dir, out, merge=merge))
 
 
+@app.command()
+def redact(
+    input_file: Annotated[Path, typer.Argument(metavar="IN", help="JSONL or CSV file.")],
+    fields: Annotated[str, typer.Option(help="Comma-separated text fields to scrub.")],
+    out: Annotated[Path | None, typer.Option("-o", "--out", help="Output (default IN.scrubbed.EXT).")] = None,
+    operator: Annotated[str, typer.Option(help="surrogate | tag | instance | mask | hash")] = "surrogate",
+    detector: Annotated[str, typer.Option(help="spacy (NER + patterns) | regex (patterns only)")] = "spacy",
+    threshold: Annotated[float, typer.Option(help="Minimum detection score.")] = 0.4,
+) -> None:
+    """Scrub PII offline (Presidio + clinical recognizers); writes OUT and an audit with counts only."""
+    from redaction.operators import OPERATORS
+    from redaction.scrub import scrub_file
+
+    if operator not in OPERATORS:
+        raise VftError(f"unknown operator '{operator}' (one of {', '.join(OPERATORS)})")
+    if detector not in ("spacy", "regex"):
+        raise VftError(f"unknown detector '{detector}' (spacy or regex)")
+    names = [f.strip() for f in fields.split(",") if f.strip()]
+    out_path, audit_path, audit = scrub_file(
+        input_file,
+        out,
+        names,
+        operator=operator,  # type: ignore[arg-type]
+        mode=detector,
+        threshold=threshold,
+    )  # type: ignore[arg-type]
+    console.print(f"{audit['rows']} rows, {audit['rows_changed']} changed; entities: {audit['entities_total']}")
+    console.print(f"output: {out_path}\naudit:  {audit_path}")
+
+
+@app.command("redact-eval")
+def redact_eval(
+    gold: Annotated[Path, typer.Argument(help="Gold spans: {text, spans:[{start,end,label}]} or presidio-research.")],
+    detector: Annotated[str, typer.Option(help="spacy | regex")] = "spacy",
+    json_out: Annotated[Path | None, typer.Option("--json", help="Also write the scores here.")] = None,
+) -> None:
+    """Span-level precision, recall, F1 and F2 of the scrubber, per entity type and overall."""
+    from core.io import write_json
+    from redaction.evaluate import evaluate_file
+
+    result = evaluate_file(gold, mode=detector)
+    table = Table("entity", "support", "detected", "precision", "recall", "F2", title=f"{gold.name} ({detector})")
+    for name, b in [
+        *result["per_entity"].items(),
+        ("direct identifiers", result["direct_identifiers"]),
+        ("overall", result["overall"]),
+    ]:
+        table.add_row(
+            name, str(b["support"]), str(b["detected"]), f"{b['precision']:.3f}", f"{b['recall']:.3f}", f"{b['f2']:.3f}"
+        )
+    console.print(table)
+    if json_out:
+        write_json(json_out, result)
+
+
 @models_app.callback(invoke_without_command=True)
 def models_list(ctx: typer.Context) -> None:
     """List base-model aliases and what is cached."""

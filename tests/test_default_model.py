@@ -23,8 +23,16 @@ def test_lora_steps_on_default_model(tmp_path):
     pack.fit(pack.load(pack.sample_data_path()).examples)
     cfg = build_config(
         pack_defaults=pack.default_config(),
-        overrides={"max_steps": 8, "learning_rate": 1e-3, "max_length": 512, "batch_size": 1, "grad_accum": 1,
-                   "save_steps": 100, "eval_steps": 100, "precision": "fp32"},
+        overrides={
+            "max_steps": 8,
+            "learning_rate": 1e-3,
+            "max_length": 512,
+            "batch_size": 1,
+            "grad_accum": 1,
+            "save_steps": 100,
+            "eval_steps": 100,
+            "precision": "fp32",
+        },
     )
     path = resolve("smollm2-135m")
     result = train(pack, cfg, examples, [], tmp_path, model_path=path, precision="fp32", quantization="none")
@@ -40,5 +48,5 @@ def test_lora_steps_on_default_model(tmp_path):
         tuned = model.generate(input_ids=ids, max_new_tokens=16, do_sample=False)
         with model.disable_adapter():
             base = model.generate(input_ids=ids, max_new_tokens=16, do_sample=False)
-    assert tuned[0, ids.shape[1]:].tolist() != base[0, ids.shape[1]:].tolist()
-    assert tokenizer.decode(tuned[0, ids.shape[1]:], skip_special_tokens=True).strip().startswith('{"label"')
+    assert tuned[0, ids.shape[1] :].tolist() != base[0, ids.shape[1] :].tolist()
+    assert tokenizer.decode(tuned[0, ids.shape[1] :], skip_special_tokens=True).strip().startswith('{"label"')

@@ -1,0 +1,116 @@
+"""Span-level evaluation of PII detection, per entity type and overall: precision, recall, F1 and recall-weighted
+F2. A gold span counts as found when at least half of its characters are covered by detected spans of any label
+(what matters for privacy is that it was removed); a detected span counts as correct when at least half of it lies
+on gold PII. Reads this project's gold format and presidio-research's."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from core.errors import DataError
+from redaction import entities as E
+from redaction.engine import Span
+
+COVER = 0.5
+
+
+def read_gold(path: str | Path) -> list[tuple[str, list[Span]]]:
+    """{text, spans: [{start, end, label}]} per line/item, or presidio-research's {full_text, spans: [{entity_type,
+    start_position, end_position}]}. Labels we do not scrub (ORGANIZATION, TITLE) are left out."""
+    path = Path(path)
+    raw = path.read_text(encoding="utf-8")
+    try:
+        items = json.loads(raw)
+        if isinstance(items, dict):
+            items = [items]
+    except json.JSONDecodeError:
+        items = []
+        for i, line in enumerate(raw.splitlines(), start=1):
+            if line.strip():
+                try:
+                    items.append(json.loads(line))
+                except json.JSONDecodeError as exc:
+                    raise DataError(f"not valid JSON ({exc.msg})", file=str(path), row=i) from None
+    out = []
+    for i, item in enumerate(items, start=1):
+        text = item.get("text", item.get("full_text"))
+        if not isinstance(text, str):
+            raise DataError("needs a text (or full_text) string", file=str(path), row=i, field="text")
+        spans = []
+        for s in item.get("spans", []):
+            label = E.canonical(s.get("label", s.get("entity_type", "")))
+            start, end = s.get("start", s.get("start_position")), s.get("end", s.get("end_position"))
+            if not isinstance(start, int) or not isinstance(end, int) or not 0 <= start < end <= len(text):
+                raise DataError(f"bad span offsets {start}..{end}", file=str(path), row=i, field="spans")
+            if label is not None:
+                spans.append(Span(start, end, label))
+        out.append((text, spans))
+    return out
+
+
+def _covered(span: Span, others: Sequence[Span]) -> float:
+    chars = set()
+    for o in others:
+        lo, hi = max(span.start, o.start), min(span.end, o.end)
+        chars.update(range(lo, hi))
+    return len(chars) / max(span.end - span.start, 1)
+
+
+def _f(p: float, r: float, beta: float) -> float:
+    b2 = beta * beta
+    return (1 + b2) * p * r / (b2 * p + r) if p + r else 0.0
+
+
+def score(gold: Iterable[Sequence[Span]], predicted: Iterable[Sequence[Span]]) -> dict[str, Any]:
+    found, support, correct, detected = Counter(), Counter(), Counter(), Counter()
+    missed_examples: Counter = Counter()
+    for g, p in zip(gold, predicted, strict=True):
+        for s in g:
+            support[s.label] += 1
+            if _covered(s, p) >= COVER:
+                found[s.label] += 1
+            else:
+                missed_examples[s.label] += 1
+        for s in p:
+            detected[s.label] += 1
+            if _covered(s, g) >= COVER:
+                correct[s.label] += 1
+
+    def block(tp_r: int, n_gold: int, tp_p: int, n_pred: int) -> dict[str, float | int]:
+        r = tp_r / n_gold if n_gold else 0.0
+        p = tp_p / n_pred if n_pred else 0.0
+        return {
+            "precision": p,
+            "recall": r,
+            "f1": _f(p, r, 1),
+            "f2": _f(p, r, 2),
+            "support": n_gold,
+            "detected": n_pred,
+        }
+
+    labels = sorted(set(support) | set(detected))
+    per = {lab: block(found[lab], support[lab], correct[lab], detected[lab]) for lab in labels}
+    overall = block(sum(found.values()), sum(support.values()), sum(correct.values()), sum(detected.values()))
+    direct = [lab for lab in support if lab in E.DIRECT]
+    direct_block = block(
+        sum(found[lab] for lab in direct),
+        sum(support[lab] for lab in direct),
+        sum(correct.values()),
+        sum(detected.values()),
+    )
+    return {"overall": overall, "direct_identifiers": direct_block, "per_entity": per}
+
+
+def evaluate_file(path: str | Path, *, mode: str = "spacy", threshold: float | None = None) -> dict[str, Any]:
+    from redaction.engine import DEFAULT_THRESHOLD, Detector
+
+    data = read_gold(path)
+    detector = Detector(mode, DEFAULT_THRESHOLD if threshold is None else threshold)  # type: ignore[arg-type]
+    predicted = list(detector.detect_many(t for t, _ in data))
+    result = score([g for _, g in data], predicted)
+    result.update({"file": str(path), "documents": len(data), "detector": mode})
+    return result

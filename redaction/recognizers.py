@@ -1,0 +1,222 @@
+"""Recognizers Presidio lacks or misses on clinical text: MRNs, street addresses, ZIP codes, clinical dates, phone
+and fax numbers, health-plan / member IDs, account numbers, SSNs, ages over 89, and titled person names.
+
+Each is a regex with an optional capture group: a prefix such as "MRN:" raises confidence but is not itself PII,
+so only the group is reported.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import regex
+from presidio_analyzer import EntityRecognizer, RecognizerResult
+
+from redaction import entities as E
+
+_STREET_SUFFIXES = [
+    "Street",
+    "St",
+    "Avenue",
+    "Ave",
+    "Road",
+    "Rd",
+    "Boulevard",
+    "Blvd",
+    "Lane",
+    "Ln",
+    "Drive",
+    "Dr",
+    "Court",
+    "Ct",
+    "Place",
+    "Pl",
+    "Way",
+    "Terrace",
+    "Ter",
+    "Circle",
+    "Cir",
+    "Parkway",
+    "Pkwy",
+    "Highway",
+    "Hwy",
+    "Trail",
+    "Trl",
+    "Square",
+    "Sq",
+    "Alley",
+    "Plaza",
+    "Loop",
+    "Row",
+    "Crossing",
+    "Run",
+    "Path",
+    "Pike",
+]
+
+
+def street_suffixes() -> list[str]:
+    """USPS street suffixes (Faker ships the list) plus common abbreviations."""
+    try:
+        from faker.providers.address.en_US import Provider
+
+        suffixes = set(Provider.street_suffixes)
+    except ImportError:  # pragma: no cover - faker is a dependency
+        suffixes = set()
+    return sorted(suffixes | set(_STREET_SUFFIXES), key=len, reverse=True)
+
+
+_MONTHS = (
+    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|"
+    r"Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
+)
+_ID_VALUE = r"(?=[A-Z0-9-]*\d)[A-Z0-9][A-Z0-9-]{4,19}"
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    entity: str
+    pattern: str
+    score: float
+    flags: int = regex.IGNORECASE
+
+
+RULES: tuple[Rule, ...] = (
+    Rule(
+        "mrn",
+        E.MRN,
+        r"\b(?:MRN|med(?:ical)?\.? rec(?:ord)?s?\.?(?: (?:number|no\.?|#))?|chart (?:number|no\.?|#)"
+        r"|patient (?:id|number|#)|hospital (?:number|no\.?|#))\s*[:#.]?\s*(?P<v>[A-Z]{0,3}-?\d{5,10})\b",
+        0.95,
+    ),
+    Rule(
+        "member_id",
+        E.ID,
+        r"\b(?:member|subscriber|policy|insurance|health plan|medicaid|medicare|group|plan|"
+        r"beneficiary)\s*(?:id|identifier|number|no\.?|#)\s*[:#.]?\s*(?:is\s+)?(?P<v>" + _ID_VALUE + r")\b",
+        0.9,
+    ),
+    Rule(
+        "account",
+        E.ACCOUNT,
+        r"\b(?:account|acct|billing)\s*(?:number|no\.?|#)?\s*[:#.]?\s*(?:is\s+)?"
+        r"(?P<v>\d[\d-]{4,18}\d)\b",
+        0.9,
+    ),
+    Rule("ssn", E.SSN, r"\b(?P<v>(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4})\b", 0.9, 0),
+    Rule("ssn_context", E.SSN, r"\b(?:SSN|social security(?: number| no\.?| #)?)\s*[:#.]?\s*(?P<v>\d{9})\b", 0.9),
+    Rule(
+        "phone",
+        E.PHONE,
+        r"(?<![\w-])(?P<v>(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[\s.-]\d{4}"
+        r"(?:\s?(?:x|ext\.?)\s?\d{1,5})?)(?![\w-])",
+        0.75,
+    ),
+    Rule(
+        "date_numeric",
+        E.DATE,
+        r"(?<![\d/.-])(?P<v>(?:0?[1-9]|1[0-2])[/.-](?:0?[1-9]|[12]\d|3[01])[/.-](?:19|20)?\d{2})"
+        r"(?![\d/.-])",
+        0.85,
+        0,
+    ),
+    Rule("date_iso", E.DATE, r"\b(?P<v>(?:19|20)\d{2}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01]))\b", 0.9, 0),
+    Rule(
+        "date_text",
+        E.DATE,
+        r"\b(?P<v>" + _MONTHS + r"\s+(?:0?[1-9]|[12]\d|3[01])(?:st|nd|rd|th)?(?:,?\s+(?:19|20)\d{2})?)\b",
+        0.85,
+    ),
+    Rule(
+        "date_text_dmy",
+        E.DATE,
+        r"\b(?P<v>(?:0?[1-9]|[12]\d|3[01])(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTHS + r",?\s+(?:19|20)\d{2})\b",
+        0.85,
+    ),
+    Rule("date_month_year", E.DATE, r"\b(?P<v>" + _MONTHS + r",?\s+(?:19|20)\d{2})\b", 0.7),
+    Rule(
+        "age_over_89", E.AGE, r"\b(?P<v>(?:9\d|1[0-2]\d))(?:\s*|-)(?:years?(?:\s*|-)old|y/?o|yrs?(?:\s*|-)old)\b", 0.85
+    ),
+    Rule("age_context", E.AGE, r"\b(?:age[d]?|aged)\s*[:]?\s*(?P<v>(?:9\d|1[0-2]\d))\b", 0.8),
+    Rule("zip_after_state", E.ZIP, r"\b(?:[A-Z]{2}|(?-i:[A-Z][a-z]+))\s+(?P<v>\d{5}(?:-\d{4})?)\b", 0.8, 0),
+    Rule("zip_context", E.ZIP, r"\b(?:zip|postal)(?:\s*code)?\s*[:#]?\s*(?P<v>\d{5}(?:-\d{4})?)\b", 0.9),
+    Rule(
+        "titled_person",
+        E.PERSON,
+        r"\b(?i:mr|mrs|ms|miss|mx|dr|prof|doctor)\.?\s+(?P<v>[A-Z][a-zA-Z'-]+"
+        r"(?:\s+[A-Z][a-zA-Z'-]+)?)",
+        0.8,
+        0,
+    ),
+    Rule(
+        "greeted_person",
+        E.PERSON,
+        r"\b(?i:hi|hello|hey|so|thanks|thank you|okay|ok|bye|good (?:morning|afternoon|"
+        r"evening)),?\s+(?P<v>[A-Z][a-z'-]+)\b(?!\s+[a-z]+ing\b)",
+        0.6,
+        0,
+    ),
+    Rule(
+        "credentialed_person",
+        E.PERSON,
+        r"\b(?P<v>[A-Z][a-z'-]+(?:\s+[A-Z]\.)?\s+[A-Z][a-zA-Z'-]+),\s+"
+        r"(?:MD|M\.D\.|DO|RN|NP|PA-C|PhD)\b",
+        0.8,
+        0,
+    ),
+    Rule("city_before_state_zip", E.LOCATION, r"\b(?P<v>[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?),\s+[A-Z]{2}\s+\d{5}\b", 0.8, 0),
+    Rule(
+        "named_person",
+        E.PERSON,
+        r"\b(?:patient(?:'s)?\s+name|name(?:\s+is)?|pt\.?|patient|spouse|wife|husband|"
+        r"daughter|son|mother|father|contact|caregiver|guardian)\s*[:,]?\s*(?-i:(?P<v>[A-Z][a-z'-]+(?:\s+[A-Z]\.)?"
+        r"(?:\s+[A-Z][a-zA-Z'-]+)?))",
+        0.75,
+    ),
+)
+
+
+def address_rule() -> Rule:
+    suffix = "|".join(regex.escape(s) for s in street_suffixes())
+    pattern = (
+        r"(?-i:\b(?P<v>\d{1,6}\s+(?:[NSEW]\.?\s+)?(?:[A-Z0-9][A-Za-z0-9'-]*\.?\s+){1,4}(?:" + suffix + r")\.?"
+        r"(?:,?\s+(?:Apt|Apartment|Unit|Suite|Ste|Room|Rm|Fl|Floor|#)\.?\s*#?[A-Za-z0-9-]+)?)(?![A-Za-z]))"
+    )
+    return Rule("street_address", E.ADDRESS, pattern, 0.85, 0)
+
+
+class ClinicalPatternRecognizer(EntityRecognizer):
+    """All clinical rules in one recognizer; reports the `v` group of each match."""
+
+    def __init__(self, rules: tuple[Rule, ...] | None = None):
+        self.rules = rules if rules is not None else (*RULES, address_rule())
+        self.compiled = [(r, regex.compile(r.pattern, r.flags)) for r in self.rules]
+        super().__init__(
+            supported_entities=sorted({r.entity for r in self.rules}),
+            name="ClinicalPatternRecognizer",
+            supported_language="en",
+        )
+
+    def load(self) -> None:  # required by EntityRecognizer
+        pass
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: object = None) -> list[RecognizerResult]:
+        out = []
+        for rule, rx in self.compiled:
+            if entities and rule.entity not in entities:
+                continue
+            for m in rx.finditer(text):
+                start, end = m.span("v") if "v" in rx.groupindex else m.span()
+                if end > start:
+                    out.append(
+                        RecognizerResult(
+                            rule.entity,
+                            start,
+                            end,
+                            rule.score,
+                            analysis_explanation=None,
+                            recognition_metadata={"recognizer_name": self.name, "rule": rule.name},
+                        )
+                    )
+        return out
