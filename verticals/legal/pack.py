@@ -38,6 +38,10 @@ class LegalPack(ClassificationPack):
         "noncompete": "Non-Compete",
     }
 
+    def __init__(self, options: dict[str, Any] | None = None):
+        super().__init__(options)
+        self.options.setdefault("group_column", "contract")  # clauses of one contract never cross splits
+
     def sample_data_path(self) -> Path:
         return DATA_DIR / "cuad_sample.jsonl"
 
