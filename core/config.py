@@ -61,6 +61,7 @@ class RunConfig(_Strict):
     test_fraction: float = Field(0.2, ge=0, lt=0.9, description="Held-out share scored after training.")
     eval_steps: int = Field(50, ge=1, description="Eval loss every N steps.")
     save_steps: int = Field(50, ge=1, description="Checkpoint every N steps (resume point).")
+    logging_steps: int = Field(5, ge=1, description="Log train loss every N steps (train_log.jsonl).")
     early_stopping_patience: int | None = Field(None, ge=1, description="Evals without improvement before stop.")
     seed: int = 42
     output_dir: str = "runs"

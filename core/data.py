@@ -327,8 +327,13 @@ def prepare_splits(
             for name, part in (("train", train), ("dev", dev), ("test", test))
         },
     }
-    if test == [] and test_fraction > 0:
-        report["warnings"] = ["test split is empty: held-out evaluation will be skipped"]
+    warnings = []
+    if not test and test_fraction > 0:
+        warnings.append("test split is empty: held-out evaluation will be skipped")
+    if not dev and eval_fraction > 0:
+        warnings.append("validation split is empty: no eval loss and no early stopping")
+    if warnings:
+        report["warnings"] = warnings
     return Splits(train, dev, test, report)
 
 

@@ -138,7 +138,7 @@ def sft_config(cfg: RunConfig, run_dir: Path, *, precision: str, has_dev: bool) 
         load_best_model_at_end=early,
         metric_for_best_model="eval_loss" if early else None,
         greater_is_better=False if early else None,
-        logging_steps=max(1, min(10, cfg.eval_steps // 2)),
+        logging_steps=cfg.logging_steps,
         logging_first_step=True,
         report_to="none",
         seed=cfg.seed,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -80,6 +82,12 @@ def tiny_tokenizer(tiny_model: Path):
     from core.models import load_tokenizer
 
     return load_tokenizer(str(tiny_model))
+
+
+def run_vft(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run the `vft` command as a user would (through core.cli.main, so errors become exit code 2)."""
+    code = "from core.cli import main; main()"
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=300)
 
 
 def write_jsonl(path: Path, rows: list[dict]) -> Path:

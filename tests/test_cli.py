@@ -1,17 +1,11 @@
 """The `vft` command as users run it: clear one-line errors, exit code 2, no traceback."""
 
 import json
-import subprocess
-import sys
 
 import pytest
 
+from tests.conftest import run_vft as vft
 from tests.conftest import write_jsonl
-
-
-def vft(*args, cwd=None):
-    code = "from core.cli import main; main()"
-    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=cwd, timeout=300)
 
 
 def test_config_schema_is_json():

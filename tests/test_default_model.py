@@ -30,6 +30,7 @@ def test_lora_steps_on_default_model(tmp_path):
             "batch_size": 1,
             "grad_accum": 1,
             "save_steps": 100,
+            "logging_steps": 1,
             "eval_steps": 100,
             "precision": "fp32",
         },

@@ -42,7 +42,7 @@ def _cfg(tiny_model, clause_file, tmp_path, **extra):
         "max_length": 256,
         "learning_rate": 5e-3,
         "test_fraction": 0.25,
-        "eval_fraction": 0.1,
+        "eval_fraction": 0.2,
         "max_eval_examples": 8,
         "eval_batch_size": 4,
         **extra,
@@ -56,7 +56,7 @@ def tiny_run(tiny_model, tmp_path_factory):
 
     tmp = tmp_path_factory.mktemp("run")
     rows = [
-        {"id": f"{lab[:3]}-{i}", "text": TEMPLATES[lab].format(p), "label": lab, "contract": f"c{i}"}
+        {"id": f"{lab[:3]}-{i}", "text": TEMPLATES[lab].format(p), "label": lab, "contract": f"c{i}-{lab}"}
         for i, p in enumerate(PLACES)
         for lab in LABELS
     ]

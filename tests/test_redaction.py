@@ -1,8 +1,6 @@
 """Redaction: each recognizer on positive and negative cases, operators, audit without raw values, CLI."""
 
 import json
-import subprocess
-import sys
 
 import pytest
 
@@ -11,6 +9,7 @@ from redaction.engine import Detector, Span, clean_spans
 from redaction.evaluate import read_gold, score
 from redaction.operators import Replacer, Surrogates
 from redaction.recognizers import ClinicalPatternRecognizer
+from tests.conftest import run_vft
 
 REC = ClinicalPatternRecognizer()
 
@@ -159,21 +158,13 @@ def test_cli_redact_leaves_no_planted_value(tmp_path):
     src = tmp_path / "notes.jsonl"
     src.write_text("".join(json.dumps(r) + "\n" for r in rows))
     out = tmp_path / "clean.jsonl"
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "from core.cli import main; main()",
-            "redact",
-            str(src),
-            "--fields",
-            "note",
-            "-o",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
+    proc = run_vft(
+        "redact",
+        str(src),
+        "--fields",
+        "note",
+        "-o",
+        str(out),
     )
     assert proc.returncode == 0, proc.stderr
     audit_file = tmp_path / "clean.redaction_audit.json"
@@ -202,21 +193,13 @@ def test_cli_redact_leaves_no_planted_value(tmp_path):
 def test_redact_bad_input_is_named(tmp_path, rows, message):
     src = tmp_path / "bad.jsonl"
     src.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "from core.cli import main; main()",
-            "redact",
-            str(src),
-            "--fields",
-            "note",
-            "--detector",
-            "regex",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
+    proc = run_vft(
+        "redact",
+        str(src),
+        "--fields",
+        "note",
+        "--detector",
+        "regex",
     )
     assert proc.returncode == 2 and message in " ".join(proc.stderr.split())
 
