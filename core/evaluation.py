@@ -24,7 +24,7 @@ CONSTRAINED = "+constrained"
 
 def system_names(cfg: RunConfig, pack: Pack, *, tuned_available: bool) -> list[str]:
     names = [s for s in cfg.systems if s != "tuned" or tuned_available]
-    if pack.allowed_outputs():
+    if pack.constraint():
         names += [f"{s}{CONSTRAINED}" for s in ("zero_shot", "tuned") if s in names]
     return names
 
@@ -135,7 +135,7 @@ def evaluate_run(
     results.setdefault("systems", {})
     for name in names:
         prompts = build_prompts(name, pack, test, train, cfg)
-        choices = pack.allowed_outputs() if name.endswith(CONSTRAINED) else None
+        constraint = pack.constraint() if name.endswith(CONSTRAINED) else {}
         started = time.perf_counter()
         progress = _progress(f"{name:<24}", len(prompts), show_progress)
         with progress as (bar, task):
@@ -146,7 +146,7 @@ def evaluate_run(
 
             if name.startswith("tuned"):
                 gens = generator.generate(
-                    prompts, max_new_tokens=max_new, batch_size=cfg.eval_batch_size, choices=choices, on_batch=advance
+                    prompts, max_new_tokens=max_new, batch_size=cfg.eval_batch_size, **constraint, on_batch=advance
                 )
             else:
                 with _adapter_off(model):
@@ -154,7 +154,7 @@ def evaluate_run(
                         prompts,
                         max_new_tokens=max_new,
                         batch_size=cfg.eval_batch_size,
-                        choices=choices,
+                        **constraint,
                         on_batch=advance,
                     )
         elapsed = time.perf_counter() - started

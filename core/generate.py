@@ -1,5 +1,5 @@
 """Batched generation with the training chat template: left padding, greedy by default, stop at end of turn,
-and optional constrained decoding to a finite set of valid outputs through a transformers LogitsProcessor."""
+optional constrained decoding (core.constrained)."""
 
 from __future__ import annotations
 
@@ -18,48 +18,6 @@ class Generation:
     new_tokens: int
     seconds: float  # wall time of the batch this prompt was in, shared evenly
     prompt_truncated: bool
-
-
-class ChoiceTrie:
-    """Token-level prefix tree of the allowed completions (each ending with an end-of-turn token)."""
-
-    def __init__(self, sequences: Sequence[Sequence[int]]):
-        self.next: dict[tuple[int, ...], set[int]] = {}
-        for seq in sequences:
-            for i in range(len(seq)):
-                self.next.setdefault(tuple(seq[:i]), set()).add(seq[i])
-
-    def allowed(self, prefix: Sequence[int]) -> set[int] | None:
-        return self.next.get(tuple(prefix))
-
-
-def choice_logits_processor(tokenizer: Any, choices: Sequence[str], prompt_length: int) -> Any:
-    """Mask every token that would leave the set of allowed completions. Public transformers hook only."""
-    import torch
-    from transformers import LogitsProcessor
-
-    eot = _turn_end(tokenizer)
-    trie = ChoiceTrie([tokenizer(c, add_special_tokens=False)["input_ids"] + [eot] for c in choices])
-
-    class _Choices(LogitsProcessor):
-        def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
-            mask = torch.full_like(scores, float("-inf"))
-            for row in range(input_ids.shape[0]):
-                allowed = trie.allowed(input_ids[row, prompt_length:].tolist())
-                if allowed is None:  # finished (or padding after finish): only end-of-turn
-                    allowed = {eot}
-                mask[row, list(allowed)] = 0
-            return scores + mask
-
-    return _Choices()
-
-
-def _turn_end(tokenizer: Any) -> int:
-    vocab = tokenizer.get_vocab()
-    for tok in ("<|im_end|>", "<|eot_id|>", "<|end|>", "<end_of_turn>"):
-        if tok in vocab:
-            return vocab[tok]
-    return tokenizer.eos_token_id
 
 
 class Generator:
@@ -85,6 +43,7 @@ class Generator:
         max_new_tokens: int,
         batch_size: int = 16,
         choices: Sequence[str] | None = None,
+        json_schema: dict[str, Any] | None = None,
         on_batch: Callable[[int], None] | None = None,
         do_sample: bool = False,
         temperature: float = 1.0,
@@ -124,10 +83,17 @@ class Generator:
                     kwargs["temperature"] = temperature
                 else:
                     kwargs.update(temperature=None, top_p=None, top_k=None)
-                if choices:
+                if choices or json_schema:
                     from transformers import LogitsProcessorList
 
-                    kwargs["logits_processor"] = LogitsProcessorList([choice_logits_processor(tok, choices, width)])
+                    from core.constrained import choice_processor, json_schema_processor
+
+                    proc = (
+                        choice_processor(tok, choices, width)
+                        if choices
+                        else json_schema_processor(tok, json_schema or {}, width)
+                    )
+                    kwargs["logits_processor"] = LogitsProcessorList([proc])
                 t0 = time.perf_counter()
                 with torch.inference_mode(), self._autocast():
                     out = self.model.generate(

@@ -124,8 +124,19 @@ class Pack(ABC):
         """Score parsed predictions (None = unparseable, counted wrong) against references."""
 
     def allowed_outputs(self) -> list[str] | None:
-        """The finite set of valid completions, when there is one (enables constrained decoding)."""
+        """The finite set of valid completions, when there is one (exact constrained decoding)."""
         return None
+
+    def output_json_schema(self) -> dict[str, Any] | None:
+        """JSON schema the output must follow (JSON-schema constrained decoding); None for free text."""
+        return self.output_schema.model_json_schema() if self.output_schema is not None else None
+
+    def constraint(self) -> dict[str, Any]:
+        """Keyword arguments for Generator.generate that constrain decoding to valid outputs ({} = none)."""
+        if self.allowed_outputs():
+            return {"choices": self.allowed_outputs()}
+        schema = self.output_json_schema()
+        return {"json_schema": schema} if schema else {}
 
     def default_config(self) -> dict[str, Any]:
         return {}

@@ -63,7 +63,7 @@ def predict_file(
             [pack.prompt_messages(e) for e in examples],
             max_new_tokens=cfg.max_new_tokens or pack.max_new_tokens,
             batch_size=batch_size,
-            choices=pack.allowed_outputs() if constrained else None,
+            **(pack.constraint() if constrained else {}),
             on_batch=lambda n: bar.advance(task, n),
         )
     parsed, errors = parse_outputs(pack, [g.text for g in gens])

@@ -94,6 +94,57 @@ class JsonlLogCallback:
         return _Callback()
 
 
+def generation_eval_callback(
+    pack: Pack, examples: Sequence[Example], tokenizer: Any, cfg: RunConfig, precision: str, log_path: Path
+) -> Any:
+    """At every evaluation, generate on a few dev examples and score them with the pack's own metric, so early
+    stopping and the kept checkpoint can follow what users care about rather than eval loss alone."""
+    from transformers import TrainerCallback
+
+    from core.evaluation import parse_outputs
+    from core.generate import Generator
+
+    metric = f"eval_{pack.headline_metric}"
+    prompts = [pack.prompt_messages(e) for e in examples]
+    refs = [e.reference for e in examples]
+
+    class _GenerationEval(TrainerCallback):
+        def on_evaluate(self, args, state, control, metrics=None, model=None, **kwargs):
+            if model is None or metrics is None:
+                return
+            generator = Generator(model, tokenizer, max_length=max(cfg.max_length, 1024), precision=precision)
+            outs = generator.generate(
+                prompts, max_new_tokens=cfg.max_new_tokens or pack.max_new_tokens, batch_size=cfg.eval_batch_size
+            )
+            parsed, _ = parse_outputs(pack, [o.text for o in outs])
+            scores = pack.metrics(parsed, refs)
+            metrics[metric] = float(scores[pack.headline_metric])
+            metrics["eval_parse_rate"] = float(scores.get("parse_rate", 0.0))
+            if state.is_world_process_zero:
+                with log_path.open("a", encoding="utf-8") as fh:
+                    fh.write(
+                        json.dumps(
+                            {
+                                "step": state.global_step,
+                                "epoch": state.epoch,
+                                metric: metrics[metric],
+                                "eval_parse_rate": metrics["eval_parse_rate"],
+                                "eval_generation_examples": len(prompts),
+                            }
+                        )
+                        + "\n"
+                    )
+
+    return _GenerationEval()
+
+
+def best_metric(cfg: RunConfig, pack: Pack) -> tuple[str, bool]:
+    """(metric_for_best_model, greater_is_better)."""
+    if cfg.best_checkpoint_metric == "headline" and cfg.eval_generation_examples > 0:
+        return f"eval_{pack.headline_metric}", True
+    return "eval_loss", False
+
+
 def lora_config(cfg: RunConfig) -> Any:
     from peft import LoraConfig
 
@@ -107,10 +158,12 @@ def lora_config(cfg: RunConfig) -> Any:
     )
 
 
-def sft_config(cfg: RunConfig, run_dir: Path, *, precision: str, has_dev: bool) -> Any:
+def sft_config(
+    cfg: RunConfig, run_dir: Path, *, precision: str, has_dev: bool, best: tuple[str, bool] = ("eval_loss", False)
+) -> Any:
     from trl import SFTConfig
 
-    early = cfg.early_stopping_patience is not None and has_dev
+    keep_best = has_dev and (cfg.early_stopping_patience is not None or best[0] != "eval_loss")
     return SFTConfig(
         output_dir=str(run_dir / "checkpoints"),
         num_train_epochs=cfg.epochs,
@@ -135,9 +188,9 @@ def sft_config(cfg: RunConfig, run_dir: Path, *, precision: str, has_dev: bool) 
         save_strategy="steps",
         save_steps=cfg.save_steps,
         save_total_limit=2,
-        load_best_model_at_end=early,
-        metric_for_best_model="eval_loss" if early else None,
-        greater_is_better=False if early else None,
+        load_best_model_at_end=keep_best,
+        metric_for_best_model=best[0] if keep_best else None,
+        greater_is_better=best[1] if keep_best else None,
         logging_steps=cfg.logging_steps,
         logging_first_step=True,
         report_to="none",
@@ -168,6 +221,8 @@ class TrainResult:
     final_train_loss: float | None
     best_eval_loss: float | None
     resumed_from: str | None
+    best_checkpoint: str | None = None
+    best_metric: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -181,6 +236,8 @@ class TrainResult:
             "final_train_loss": self.final_train_loss,
             "best_eval_loss": self.best_eval_loss,
             "resumed_from": self.resumed_from,
+            "best_checkpoint": self.best_checkpoint,
+            "best_metric": self.best_metric,
         }
 
 
@@ -218,9 +275,13 @@ def train(
         from peft import prepare_model_for_kbit_training
 
         model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=cfg.gradient_checkpointing)
-    args = sft_config(cfg, run_dir, precision=precision, has_dev=len(dev_ds) > 0)
+    best = best_metric(cfg, pack)
+    args = sft_config(cfg, run_dir, precision=precision, has_dev=len(dev_ds) > 0, best=best)
     callbacks: list[Any] = [JsonlLogCallback(run_dir / "train_log.jsonl")]
-    if args.load_best_model_at_end:
+    if cfg.eval_generation_examples and len(dev_examples):
+        subset = list(dev_examples)[: cfg.eval_generation_examples]
+        callbacks.append(generation_eval_callback(pack, subset, tokenizer, cfg, precision, run_dir / "train_log.jsonl"))
+    if args.load_best_model_at_end and cfg.early_stopping_patience is not None:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=cfg.early_stopping_patience))
     trainer = SFTTrainer(
         model=model,
@@ -264,6 +325,10 @@ def train(
         final_train_loss=output.training_loss,
         best_eval_loss=min(eval_losses) if eval_losses else None,
         resumed_from=str(ckpt) if ckpt else None,
+        best_checkpoint=state.best_model_checkpoint,
+        best_metric={"name": args.metric_for_best_model, "value": state.best_metric}
+        if args.load_best_model_at_end
+        else None,
     )
 
 

@@ -45,6 +45,8 @@ def _cfg(tiny_model, clause_file, tmp_path, **extra):
         "eval_fraction": 0.2,
         "max_eval_examples": 8,
         "eval_batch_size": 4,
+        "eval_generation_examples": 4,
+        "best_checkpoint_metric": "headline",
         **extra,
     }
     return build_config(overrides=overrides)
@@ -77,6 +79,11 @@ def test_run_folder_is_complete(tiny_run):
     assert results["training"]["global_step"] == 6
     log = [json.loads(line) for line in (run_dir / "train_log.jsonl").read_text().splitlines()]
     assert any("loss" in r for r in log) and any("eval_loss" in r for r in log)
+    generated = [r for r in log if "eval_macro_f1" in r]
+    assert len(generated) == 2 and all(r["eval_generation_examples"] == 4 for r in generated)
+    best = results["training"]["best_metric"]
+    assert best["name"] == "eval_macro_f1" and best["value"] == max(r["eval_macro_f1"] for r in generated)
+    assert results["training"]["best_checkpoint"].split("-")[-1] in ("3", "6")
     html = (run_dir / "report.html").read_text()
     assert "data:image/png;base64," in html and "tuned" in html
 
@@ -144,3 +151,33 @@ def test_predict_and_export(tiny_run, tmp_path):
 
     assert AutoModelForCausalLM.from_pretrained(tmp_path / "merged") is not None
     assert (tmp_path / "merged" / "model.safetensors").is_file()
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.mark.skipif(not __import__("os").path.exists(CHROMIUM), reason="Debian chromium not installed (make test does)")
+def test_report_renders_in_headless_chromium(tiny_run):
+    """Open report.html in a real browser: every plot must load (they are embedded, so no server is needed)."""
+    from playwright.sync_api import sync_playwright
+
+    run_dir, _ = tiny_run
+    args = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+    ]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=args)
+        page = browser.new_page()
+        page.goto((run_dir / "report.html").resolve().as_uri())
+        images = page.eval_on_selector_all("img", "els => els.map(e => [e.complete, e.naturalWidth])")
+        text = page.inner_text("body")
+        page.screenshot(path=str(run_dir / "report_screenshot.png"), full_page=True)
+        browser.close()
+    assert len(images) >= 3 and all(done and width > 0 for done, width in images)
+    assert "Does fine-tuning beat prompting?" in text and "tuned+constrained" in text

@@ -176,3 +176,11 @@ class ClassificationPack(Pack):
 
     def allowed_outputs(self) -> list[str]:
         return [self.target(lab) for lab in self.labels]
+
+    def output_json_schema(self) -> dict[str, Any]:
+        return {
+            "type": "object",
+            "properties": {"label": {"type": "string", "enum": self.labels}},
+            "required": ["label"],
+            "additionalProperties": False,
+        }

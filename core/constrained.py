@@ -1,0 +1,124 @@
+"""Constrained decoding through transformers' public LogitsProcessor hook: either a finite set of valid outputs
+(a token trie; exact and cheap, used for classification) or any JSON schema (lm-format-enforcer's character-level
+JSON-schema parser, with consecutive whitespace bounded so generation cannot run away)."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from typing import Any
+
+MAX_CONSECUTIVE_WHITESPACE = 2
+
+
+def turn_end_id(tokenizer: Any) -> int:
+    vocab = tokenizer.get_vocab()
+    for tok in ("<|im_end|>", "<|eot_id|>", "<|end|>", "<end_of_turn>"):
+        if tok in vocab:
+            return vocab[tok]
+    return tokenizer.eos_token_id
+
+
+class ChoiceTrie:
+    """Token-level prefix tree of the allowed completions (each ending with an end-of-turn token)."""
+
+    def __init__(self, sequences: Sequence[Sequence[int]]):
+        self.next: dict[tuple[int, ...], set[int]] = {}
+        for seq in sequences:
+            for i in range(len(seq)):
+                self.next.setdefault(tuple(seq[:i]), set()).add(seq[i])
+
+    def allowed(self, prefix: Sequence[int]) -> set[int] | None:
+        return self.next.get(tuple(prefix))
+
+
+def choice_processor(tokenizer: Any, choices: Sequence[str], prompt_length: int) -> Any:
+    """Mask every token that would leave the set of allowed completions."""
+    import torch
+    from transformers import LogitsProcessor
+
+    eot = turn_end_id(tokenizer)
+    trie = ChoiceTrie([tokenizer(c, add_special_tokens=False)["input_ids"] + [eot] for c in choices])
+
+    class _Choices(LogitsProcessor):
+        def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+            mask = torch.full_like(scores, float("-inf"))
+            for row in range(input_ids.shape[0]):
+                allowed = trie.allowed(input_ids[row, prompt_length:].tolist())
+                mask[row, list(allowed if allowed is not None else {eot})] = 0
+            return scores + mask
+
+    return _Choices()
+
+
+@functools.lru_cache(maxsize=4)
+def _tokenizer_data(tokenizer: Any) -> Any:
+    """lm-format-enforcer's view of the vocabulary (built once per tokenizer; a few seconds for 50k tokens)."""
+    from lmformatenforcer import TokenEnforcerTokenizerData
+
+    special = set(tokenizer.all_special_ids)
+    zero = tokenizer.encode("0", add_special_tokens=False)[-1]
+    regular = []
+    for idx in range(len(tokenizer)):
+        if idx in special:
+            continue
+        after_zero = tokenizer.decode([zero, idx])[1:]
+        alone = tokenizer.decode([idx])
+        regular.append((idx, after_zero, len(after_zero) > len(alone)))
+
+    def decode(tokens: list[int]) -> str:
+        return tokenizer.decode(tokens).rstrip("\ufffd")
+
+    return TokenEnforcerTokenizerData(regular, decode, turn_end_id(tokenizer), False, len(tokenizer))
+
+
+@functools.lru_cache(maxsize=4)
+def _whitespace_ids(tokenizer: Any) -> frozenset[int]:
+    return frozenset(i for i in range(len(tokenizer)) if (t := tokenizer.decode([i])) and not t.strip())
+
+
+@functools.lru_cache(maxsize=4)
+def _control_ids(tokenizer: Any) -> frozenset[int]:
+    """Tokens carrying raw control characters next to text (never valid in JSON; only bare whitespace is), and
+    partial UTF-8 byte tokens, which the parser cannot see and which would let strings grow without bound."""
+    out = set()
+    for i in range(len(tokenizer)):
+        text = tokenizer.decode([i])
+        if "\ufffd" in text or (any(ord(ch) < 32 for ch in text) and text.strip()):
+            out.add(i)
+    return frozenset(out)
+
+
+def json_schema_processor(tokenizer: Any, schema: dict[str, Any], prompt_length: int) -> Any:
+    """Allow only tokens that keep the output a valid prefix of a JSON document matching `schema`."""
+    import torch
+    from lmformatenforcer import CharacterLevelParserConfig, JsonSchemaParser, TokenEnforcer
+    from lmformatenforcer.consts import COMPLETE_ALPHABET
+    from transformers import LogitsProcessor
+
+    # Raw control characters are not valid inside JSON strings; keep them out of the string alphabet.
+    alphabet = "".join(ch for ch in COMPLETE_ALPHABET if ord(ch) >= 32)
+    config = CharacterLevelParserConfig(alphabet=alphabet, max_consecutive_whitespaces=MAX_CONSECUTIVE_WHITESPACE)
+    enforcer = TokenEnforcer(_tokenizer_data(tokenizer), JsonSchemaParser(schema, config=config))
+    eot = turn_end_id(tokenizer)
+    blank = _whitespace_ids(tokenizer)
+    control = _control_ids(tokenizer)
+
+    class _Schema(LogitsProcessor):
+        def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+            mask = torch.full_like(scores, float("-inf"))
+            for row in range(input_ids.shape[0]):
+                generated = input_ids[row, prompt_length:].tolist()
+                if eot in generated:  # this row is finished; keep it finished
+                    allowed = [eot]
+                else:
+                    allowed = [t for t in enforcer.get_allowed_tokens(generated).allowed_tokens if t not in control]
+                    allowed = allowed or [eot]
+                    # The parser's own whitespace bound does not hold inside nested values; enforce it here.
+                    tail = generated[-MAX_CONSECUTIVE_WHITESPACE:]
+                    if len(tail) == MAX_CONSECUTIVE_WHITESPACE and all(t in blank for t in tail):
+                        allowed = [t for t in allowed if t not in blank] or [eot]
+                mask[row, allowed] = 0
+            return scores + mask
+
+    return _Schema()
