@@ -78,6 +78,7 @@ class RunConfig(_Strict):
     systems: list[Literal["zero_shot", "few_shot", "few_shot_random", "tuned"]] = Field(
         default_factory=lambda: list(SYSTEMS), description="Systems compared on the held-out split."
     )
+    constrained: bool = Field(True, description="Also score every system with constrained decoding (valid outputs).")
     few_shot_k: int = Field(3, ge=1, le=32)
     eval_batch_size: int = Field(16, ge=1)
     max_new_tokens: int | None = Field(None, ge=1, description="Default: the pack's own.")

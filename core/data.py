@@ -10,7 +10,6 @@ import hashlib
 import io
 import json
 import re
-from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -310,6 +309,7 @@ def prepare_splits(
             "the training split is empty: too few rows or groups for the requested fractions", file=str(path)
         )
     pack.fit(train)
+    train, resample_counts = pack.resample_train(train, seed)
     report: dict[str, Any] = {
         "file": str(path),
         "rows_read": loaded.rows_read,
@@ -321,6 +321,7 @@ def prepare_splits(
         "leakage_removed_from_test": len(leak_test),
         "leakage_removed_from_dev": len(leak_dev),
         "train_capped_by_max_train_examples": capped,
+        **resample_counts,
         "splits": {"train": len(train), "dev": len(dev), "test": len(test)},
         "groups": {
             name: len({e.group for e in part if e.group})
@@ -335,8 +336,3 @@ def prepare_splits(
     if warnings:
         report["warnings"] = warnings
     return Splits(train, dev, test, report)
-
-
-def reference_counts(examples: Sequence[Example]) -> dict[str, int]:
-    """Class counts for classification-style references (for the data report)."""
-    return dict(Counter(str(e.reference) for e in examples).most_common())

@@ -4,7 +4,6 @@ Writes predictions/{system}.jsonl and results.json; a malformed output counts as
 
 from __future__ import annotations
 
-import json
 import platform
 import time
 from collections.abc import Sequence
@@ -24,8 +23,8 @@ CONSTRAINED = "+constrained"
 
 def system_names(cfg: RunConfig, pack: Pack, *, tuned_available: bool) -> list[str]:
     names = [s for s in cfg.systems if s != "tuned" or tuned_available]
-    if pack.constraint():
-        names += [f"{s}{CONSTRAINED}" for s in ("zero_shot", "tuned") if s in names]
+    if cfg.constrained and pack.constraint():
+        names += [f"{s}{CONSTRAINED}" for s in list(names)]
     return names
 
 
@@ -108,8 +107,11 @@ def evaluate_run(
     test = load_split(run_dir, "test")
     train = load_split(run_dir, "train")
     limit = max_examples or cfg.max_eval_examples
-    if limit is not None:
-        test = test[:limit]
+    if limit is not None and len(test) > limit:  # a seeded sample, not the first rows (often one contract)
+        import random
+
+        keep = set(random.Random(cfg.seed).sample(range(len(test)), limit))
+        test = [ex for i, ex in enumerate(test) if i in keep]
     if not test:
         raise RunError(f"{run_dir}: the held-out split is empty; nothing to evaluate")
     tuned = has_adapter(run_dir)
@@ -229,15 +231,3 @@ class _progress:
     def __exit__(self, *exc: object) -> None:
         if self.bar is not None:
             self.bar.__exit__(*exc)
-
-
-def headline_table(results: dict[str, Any]) -> list[tuple[str, float | None, float | None]]:
-    """(system, headline, parse rate) rows, in a stable order."""
-    rows = []
-    for name, scores in results.get("systems", {}).items():
-        rows.append((name, scores.get("headline"), scores.get("parse_rate")))
-    return rows
-
-
-def dumps(results: dict[str, Any]) -> str:
-    return json.dumps(results, indent=2)

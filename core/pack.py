@@ -91,6 +91,10 @@ class Pack(ABC):
     def load_state(self, state: dict[str, Any]) -> None:  # noqa: B027 - optional hook
         pass
 
+    def resample_train(self, train: Sequence[Example], seed: int) -> tuple[list[Example], dict[str, Any]]:
+        """Optionally rebalance the training split (e.g. class-balanced sampling); returns counts for the report."""
+        return list(train), {}
+
     def data_summary(self, splits: dict[str, Sequence[Example]]) -> dict[str, Any]:
         """Pack-specific lines for the data report (class counts, labels only seen in test, ...)."""
         return {}

@@ -10,7 +10,16 @@ from typing import Any
 
 from core.io import read_json, write_text
 
-ORDER = ("zero_shot", "zero_shot+constrained", "few_shot_random", "few_shot", "tuned", "tuned+constrained")
+ORDER = (
+    "zero_shot",
+    "zero_shot+constrained",
+    "few_shot_random",
+    "few_shot_random+constrained",
+    "few_shot",
+    "few_shot+constrained",
+    "tuned",
+    "tuned+constrained",
+)
 
 
 def _fmt(x: Any) -> str:

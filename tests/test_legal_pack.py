@@ -100,4 +100,33 @@ def test_cuad_importer_on_real_slice(tmp_path):
 def test_bundled_sample_loads():
     p = get_pack("legal")
     result = p.load(p.sample_data_path())
-    assert len(result.examples) == 300 and len(p.labels) == 10
+    assert len(result.examples) == 250 and len(p.labels) == 10
+
+
+@pytest.mark.parametrize("mode, per_class", [("oversample", 8), ("undersample", 2)])
+def test_class_balanced_sampling_is_counted(tmp_path, mode, per_class):
+    from collections import Counter
+
+    from core.data import prepare_splits
+
+    rows = [{"text": f"clause {i} of kind A", "label": "A", "split": "train"} for i in range(8)]
+    rows += [{"text": f"clause {i} of kind B", "label": "B", "split": "train"} for i in range(2)]
+    p = get_pack("legal", {"balance": mode})
+    splits = prepare_splits(p, write_jsonl(tmp_path / "d.jsonl", rows), eval_fraction=0, test_fraction=0, seed=1)
+    assert Counter(e.reference for e in splits.train) == {"A": per_class, "B": per_class}
+    assert splits.report["train_before_balance"] == 10 and splits.report["train_after_balance"] == 2 * per_class
+
+
+def test_unknown_balance_mode_is_named(tmp_path):
+    from core.data import prepare_splits
+    from core.errors import DataError
+
+    rows = [{"text": f"clause {i}", "label": "AB"[i % 2], "split": "train"} for i in range(4)]
+    with pytest.raises(DataError, match="balance"):
+        prepare_splits(
+            get_pack("legal", {"balance": "yes"}),
+            write_jsonl(tmp_path / "d.jsonl", rows),
+            eval_fraction=0,
+            test_fraction=0,
+            seed=1,
+        )

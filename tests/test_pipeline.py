@@ -27,6 +27,8 @@ FILES = [
     "predictions/few_shot.jsonl",
     "predictions/few_shot_random.jsonl",
     "predictions/tuned+constrained.jsonl",
+    "predictions/few_shot+constrained.jsonl",
+    "predictions/few_shot_random+constrained.jsonl",
 ]
 
 

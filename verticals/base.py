@@ -126,6 +126,31 @@ class ClassificationPack(Pack):
         self.definitions = dict(state.get("definitions", {}))
         self.synonyms = dict(state.get("synonyms", {}))
 
+    def resample_train(self, train: Sequence[Example], seed: int) -> tuple[list[Example], dict[str, Any]]:
+        """Option balance: 'oversample' repeats minority-class examples up to the largest class; 'undersample'
+        keeps at most the smallest class's count per class. Both seeded; counts go to the data report."""
+        mode = self.options.get("balance", "none")
+        if mode in (None, "none", False):
+            return list(train), {}
+        if mode not in ("oversample", "undersample"):
+            raise DataError(f"balance must be none, oversample or undersample (got {mode!r})", field="balance")
+        import random
+
+        rng = random.Random(seed)
+        by_class: dict[str, list[Example]] = {}
+        for ex in train:
+            by_class.setdefault(str(ex.reference), []).append(ex)
+        sizes = [len(v) for v in by_class.values()]
+        target = max(sizes) if mode == "oversample" else min(sizes)
+        out: list[Example] = []
+        for items in by_class.values():
+            if len(items) >= target:
+                out.extend(rng.sample(items, target))
+            else:
+                out.extend(items + [rng.choice(items) for _ in range(target - len(items))])
+        rng.shuffle(out)
+        return out, {"balance": mode, "train_before_balance": len(train), "train_after_balance": len(out)}
+
     def data_summary(self, splits: dict[str, Sequence[Example]]) -> dict[str, Any]:
         known = set(self.labels)
         summary: dict[str, Any] = {"labels": self.labels}

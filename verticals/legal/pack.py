@@ -54,7 +54,7 @@ class LegalPack(ClassificationPack):
             "learning_rate": 4e-4,
             "eval_steps": 25,
             "save_steps": 25,
-            "max_eval_examples": 50,
+            "max_eval_examples": 40,
             "lora": {"r": 16, "alpha": 32},
         }
 
