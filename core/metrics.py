@@ -46,6 +46,34 @@ def classification(
     }
 
 
+def multilabel_classification(
+    predictions: Sequence[Sequence[str] | None], references: Sequence[Sequence[str]], labels: Sequence[str]
+) -> dict[str, Any]:
+    """Several labels per example: exact-match (subset) accuracy, macro- and micro-F1 and per-class scores over
+    the label set. An unparseable prediction is the empty set (every reference label missed)."""
+    from sklearn.metrics import f1_score, precision_recall_fscore_support
+    from sklearn.preprocessing import MultiLabelBinarizer
+
+    labels = list(labels)
+    mlb = MultiLabelBinarizer(classes=labels)
+    known = set(labels)
+    y_true = mlb.fit_transform([[x for x in r if x in known] for r in references])
+    y_pred = mlb.transform([[x for x in (p or []) if x in known] for p in predictions])
+    n = len(references)
+    exact = sum(sorted(p or []) == sorted(r) for p, r in zip(predictions, references, strict=True)) / n if n else 0.0
+    p, r, f, s = precision_recall_fscore_support(y_true, y_pred, zero_division=0)
+    return {
+        "accuracy": exact,
+        "macro_f1": float(f1_score(y_true, y_pred, average="macro", zero_division=0)) if n else 0.0,
+        "micro_f1": float(f1_score(y_true, y_pred, average="micro", zero_division=0)) if n else 0.0,
+        "per_class": {
+            lab: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]), "support": int(s[i])}
+            for i, lab in enumerate(labels)
+        },
+        "n": n,
+    }
+
+
 _space = re.compile(r"\s+")
 
 

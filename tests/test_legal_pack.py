@@ -130,3 +130,40 @@ def test_unknown_balance_mode_is_named(tmp_path):
             test_fraction=0,
             seed=1,
         )
+
+
+def test_multi_label_parse_target_and_metrics(tmp_path):
+    from core import metrics
+
+    rows = [{"text": f"clause {i}", "label": "A;B" if i % 2 else "B"} for i in range(6)]
+    p = get_pack("legal", {"multi_label": True})
+    result = p.load(write_jsonl(tmp_path / "m.jsonl", rows))
+    p.fit(result.examples)
+    assert result.examples[1].reference == ["A", "B"] and json.loads(result.examples[1].target) == {
+        "labels": ["A", "B"]
+    }
+    assert p.parse('{"labels": ["b", "a"]}') == ["A", "B"]
+    with pytest.raises(ParseError):
+        p.parse('{"labels": ["A", "Z"]}')
+    assert p.allowed_outputs() is None and p.output_json_schema()["properties"]["labels"]["items"]["enum"] == ["A", "B"]
+    out = metrics.multilabel_classification([["A", "B"], ["B"], None], [["A", "B"], ["A", "B"], ["B"]], ["A", "B"])
+    assert out["accuracy"] == pytest.approx(1 / 3)
+    # A: tp1 fn1 fp0 -> f1 2/3; B: tp2 fn1 fp0 -> f1 0.8
+    assert out["macro_f1"] == pytest.approx((2 / 3 + 0.8) / 2)
+
+
+@pytest.mark.skipif(not CUAD.is_file(), reason="shared CUAD data not present")
+def test_cuad_multi_policy_keeps_label_sets(tmp_path):
+    with CUAD.open(encoding="utf-8", newline="") as fh:
+        reader = csv.reader(fh)
+        rows = [next(reader) for _ in range(41)]
+    slice_path = tmp_path / "master_clauses.csv"
+    with slice_path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+    p = get_pack("legal", {"cuad_top_k": 5, "cuad_multi_category": "multi"})
+    result = p.load(slice_path)
+    multi = [e for e in result.examples if len(e.reference) > 1]
+    counts = result.counts
+    assert p.multi_label and multi
+    assert counts["multi_category_kept_as_label_set"] == counts["clauses_with_several_categories"] >= len(multi)
+    assert all(json.loads(e.target)["labels"] == e.reference for e in result.examples)

@@ -65,8 +65,9 @@ class LabelOutput(BaseModel):
 class ClassificationPack(Pack):
     """Single-label text classification with a label set learned from the training split or given in a file.
 
-    Options: text_column, label_column, group_column, id_column, labels_file, task (a phrase for the prompt),
-    synonyms (mapping alternative name -> label).
+    Options: text_column, label_column, group_column, id_column, labels_file, synonyms (alternative name ->
+    label), balance (none|oversample|undersample), multi_label (output {"labels": [...]}; the label column holds a
+    list or `label_separator`-separated text, default ';').
     """
 
     kind = TaskKind.CLASSIFY
@@ -78,6 +79,7 @@ class ClassificationPack(Pack):
 
     def __init__(self, options: dict[str, Any] | None = None):
         super().__init__(options)
+        self.multi_label = bool(self.options.get("multi_label", False))
         self.definitions: dict[str, str] = {}
         self.synonyms: dict[str, str] = dict(self.default_synonyms)
         self.synonyms.update(self.options.get("synonyms") or {})
@@ -91,7 +93,7 @@ class ClassificationPack(Pack):
     # -- data -------------------------------------------------------------------------------------------
     def row_to_examples(self, rec: dict[str, Any], row: int) -> list[Example]:
         text = require_text(rec, self.options.get("text_column", "text"))
-        label = require_text(rec, self.options.get("label_column", "label")).strip()
+        label = self._label_value(rec)
         group_col = self.options.get("group_column")
         group = str(rec[group_col]) if group_col and rec.get(group_col) not in (None, "") else None
         ex_id = str(rec.get(self.options.get("id_column", "id"), row))
@@ -109,22 +111,47 @@ class ClassificationPack(Pack):
     def load(self, path: Path, *, skip_invalid: bool = False) -> LoadResult:
         return load_with(path, self.row_to_examples, skip_invalid=skip_invalid, parse=self.reference_from_target)
 
-    def reference_from_target(self, text: str) -> str:
+    def _label_value(self, rec: dict[str, Any]) -> str | list[str]:
+        column = self.options.get("label_column", "label")
+        if not self.multi_label:
+            return require_text(rec, column).strip()
+        value = rec.get(column)
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            labels = value
+        else:
+            sep = self.options.get("label_separator", ";")
+            labels = require_text(rec, column).split(sep)
+        labels = sorted({v.strip() for v in labels if v.strip()})
+        if not labels:
+            raise DataError("no label", field=column)
+        return labels
+
+    def _reference_labels(self, reference: Any) -> list[str]:
+        return list(reference) if isinstance(reference, (list, tuple)) else [str(reference)]
+
+    def reference_from_target(self, text: str) -> str | list[str]:
         obj = first_json_object(text)
+        if self.multi_label:
+            labels = obj.get("labels")
+            if not isinstance(labels, list) or not all(isinstance(v, str) for v in labels):
+                raise ParseError('expected {"labels": ["...", ...]}')
+            return sorted(set(labels))
         if not isinstance(obj.get("label"), str):
             raise ParseError('expected {"label": "..."}')
         return obj["label"]
 
     def fit(self, train: Sequence[Example]) -> None:
         if not self.definitions:
-            self.definitions = {lab: "" for lab in sorted({str(e.reference) for e in train})}
+            seen = {lab for e in train for lab in self._reference_labels(e.reference)}
+            self.definitions = {lab: "" for lab in sorted(seen)}
 
     def state(self) -> dict[str, Any]:
-        return {"definitions": self.definitions, "synonyms": self.synonyms}
+        return {"definitions": self.definitions, "synonyms": self.synonyms, "multi_label": self.multi_label}
 
     def load_state(self, state: dict[str, Any]) -> None:
         self.definitions = dict(state.get("definitions", {}))
         self.synonyms = dict(state.get("synonyms", {}))
+        self.multi_label = bool(state.get("multi_label", False))
 
     def resample_train(self, train: Sequence[Example], seed: int) -> tuple[list[Example], dict[str, Any]]:
         """Option balance: 'oversample' repeats minority-class examples up to the largest class; 'undersample'
@@ -155,20 +182,32 @@ class ClassificationPack(Pack):
         known = set(self.labels)
         summary: dict[str, Any] = {"labels": self.labels}
         for name, part in splits.items():
-            summary[f"class_counts_{name}"] = dict(Counter(str(e.reference) for e in part).most_common())
-        unseen = {name: sorted({str(e.reference) for e in part} - known) for name, part in splits.items()}
+            counts = Counter(lab for e in part for lab in self._reference_labels(e.reference))
+            summary[f"class_counts_{name}"] = dict(counts.most_common())
+        unseen = {
+            name: sorted({lab for e in part for lab in self._reference_labels(e.reference)} - known)
+            for name, part in splits.items()
+        }
         summary["labels_not_in_label_set"] = {k: v for k, v in unseen.items() if v}
-        counts = Counter(str(e.reference) for e in splits.get("train", []))
+        counts = Counter(lab for e in splits.get("train", []) for lab in self._reference_labels(e.reference))
         if counts:
             summary["imbalance_ratio"] = round(max(counts.values()) / min(counts.values()), 2)
         return summary
 
     # -- prompting --------------------------------------------------------------------------------------
-    def target(self, label: str) -> str:
+    def target(self, label: str | list[str]) -> str:
+        if self.multi_label:
+            return json.dumps({"labels": self._reference_labels(label)}, ensure_ascii=False)
         return json.dumps({"label": label}, ensure_ascii=False)
 
     def system_prompt(self) -> str:
         lines = [f"- {lab}: {d}" if d else f"- {lab}" for lab, d in self.definitions.items()]
+        if self.multi_label:
+            return (
+                f"{self.task_description}. Choose every label that applies from this list:\n"
+                + "\n".join(lines)
+                + '\nAnswer with JSON only: {"labels": ["<label>", ...]}'
+            )
         return (
             f"{self.task_description}. Choose exactly one label from this list:\n"
             + "\n".join(lines)
@@ -184,7 +223,13 @@ class ClassificationPack(Pack):
             raise ParseError(f"label {raw!r} is not in the label set")
         return hit
 
-    def parse(self, text: str) -> str:
+    def parse(self, text: str) -> str | list[str]:
+        if self.multi_label:
+            obj = first_json_object(text)
+            values = obj.get("labels", [obj["label"]] if isinstance(obj.get("label"), str) else None)
+            if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+                raise ParseError('JSON has no list of strings "labels"')
+            return sorted({self.normalise_label(v) for v in values})
         try:
             obj = first_json_object(text)
         except ParseError:
@@ -195,14 +240,26 @@ class ClassificationPack(Pack):
         return self.normalise_label(value)
 
     def metrics(self, predictions: Sequence[Any | None], references: Sequence[Any]) -> dict[str, Any]:
+        if self.multi_label:
+            out = metrics.multilabel_classification(predictions, references, self.labels)
+            out["parse_rate"] = metrics.parse_rate(predictions)
+            return out
         out = metrics.classification(predictions, [str(r) for r in references], self.labels)
         out["parse_rate"] = metrics.parse_rate(predictions)
         return out
 
-    def allowed_outputs(self) -> list[str]:
-        return [self.target(lab) for lab in self.labels]
+    def allowed_outputs(self) -> list[str] | None:
+        return None if self.multi_label else [self.target(lab) for lab in self.labels]
 
     def output_json_schema(self) -> dict[str, Any]:
+        if self.multi_label:
+            items = {"type": "string", "enum": self.labels}
+            return {
+                "type": "object",
+                "properties": {"labels": {"type": "array", "items": items, "maxItems": len(self.labels)}},
+                "required": ["labels"],
+                "additionalProperties": False,
+            }
         return {
             "type": "object",
             "properties": {"label": {"type": "string", "enum": self.labels}},

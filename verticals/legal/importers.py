@@ -3,7 +3,8 @@
 Each category column holds a Python-style list of clause texts found in one contract. Metadata categories
 (names, parties, dates) are entity spans, not clauses, and are left out. A clause text that carries several
 categories in one contract is handled by an explicit policy and counted: drop (default), first, or keep-all
-(which yields conflicting duplicates that core then counts and drops).
+(which yields conflicting duplicates that core then counts and drops) or multi (one multi-label example; the
+pack switches to {"labels": [...]} output).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from core.pack import Example, LoadResult
 
 NON_CLAUSE_CATEGORIES = {"Document Name", "Parties", "Agreement Date", "Effective Date"}
 OMITTED = "<omitted>"
-MultiPolicy = Literal["drop", "first", "keep"]
+MultiPolicy = Literal["drop", "first", "keep", "multi"]
 
 
 def is_cuad_master(columns: list[str]) -> bool:
@@ -109,10 +110,18 @@ def load_cuad(
                 if multi_category == "first":
                     in_scope = in_scope[:1]
                     result.count("multi_category_kept_first", 1)
+                if multi_category == "multi":
+                    result.count("multi_category_kept_as_label_set", 1)
             text = hits[0][1]
             if OMITTED in text:
                 text = text.replace(OMITTED, "[…]")
                 result.count("omitted_marker_replaced", 1)
+            if multi_category == "multi":  # one example carrying every in-scope category
+                ex_id = f"{contract}#multi#{len(result.examples)}"
+                result.examples.append(
+                    Example(id=ex_id, text=text, target="", reference=sorted(in_scope), group=contract)
+                )
+                continue
             for cat in in_scope:
                 ex_id = f"{contract}#{cat}#{len(result.examples)}"
                 result.examples.append(Example(id=ex_id, text=text, target="", reference=cat, group=contract))

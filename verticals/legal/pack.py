@@ -18,7 +18,7 @@ DATA_DIR = Path(__file__).parent / "data"
 
 
 class LegalPack(ClassificationPack):
-    """Options beyond ClassificationPack's: cuad_categories, cuad_top_k, cuad_multi_category (drop|first|keep),
+    """Options beyond ClassificationPack's: cuad_categories, cuad_top_k, cuad_multi_category (drop|first|keep|multi),
     cuad_definitions (path to category_descriptions.csv)."""
 
     name = "legal"
@@ -39,6 +39,9 @@ class LegalPack(ClassificationPack):
     }
 
     def __init__(self, options: dict[str, Any] | None = None):
+        options = dict(options or {})
+        if options.get("cuad_multi_category") == "multi":
+            options["multi_label"] = True
         super().__init__(options)
         self.options.setdefault("group_column", "contract")  # clauses of one contract never cross splits
 
@@ -82,7 +85,7 @@ class LegalPack(ClassificationPack):
             from verticals.legal.importers import category_definitions
 
             defs = category_definitions(defs_path)
-            used = sorted({e.reference for e in result.examples})
+            used = sorted({lab for e in result.examples for lab in self._reference_labels(e.reference)})
             self.definitions = {c: defs.get(c, "") for c in used}
         return result
 
