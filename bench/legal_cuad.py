@@ -45,6 +45,7 @@ def main() -> None:
             "max_length": 384,
             "epochs": 1.0,
             "max_train_examples": args.train,
+            "max_dev_examples": 60,
             "max_eval_examples": args.test,
             "eval_steps": 100,
             "save_steps": 100,

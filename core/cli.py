@@ -225,6 +225,7 @@ def redact(
     operator: Annotated[str, typer.Option(help="surrogate | tag | instance | mask | hash")] = "surrogate",
     detector: Annotated[str, typer.Option(help="spacy (NER + patterns) | regex (patterns only)")] = "spacy",
     threshold: Annotated[float, typer.Option(help="Minimum detection score.")] = 0.4,
+    workers: Annotated[int, typer.Option(help="spaCy processes (use the number of cores on big files).")] = 1,
 ) -> None:
     """Scrub PII offline (Presidio + clinical recognizers); writes OUT and an audit with counts only."""
     from redaction.operators import OPERATORS
@@ -242,6 +243,7 @@ def redact(
         operator=operator,  # type: ignore[arg-type]
         mode=detector,
         threshold=threshold,
+        workers=workers,
     )  # type: ignore[arg-type]
     console.print(f"{audit['rows']} rows, {audit['rows_changed']} changed; entities: {audit['entities_total']}")
     console.print(f"output: {out_path}\naudit:  {audit_path}")

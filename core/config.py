@@ -74,6 +74,9 @@ class RunConfig(_Strict):
     seed: int = 42
     output_dir: str = "runs"
     max_train_examples: int | None = Field(None, ge=1, description="Cap the training split (after shuffling).")
+    max_dev_examples: int | None = Field(
+        200, ge=1, description="Cap the validation split used for eval loss during training (seeded sample)."
+    )
     max_eval_examples: int | None = Field(200, ge=1, description="Cap the held-out examples that are generated.")
     systems: list[Literal["zero_shot", "few_shot", "few_shot_random", "tuned"]] = Field(
         default_factory=lambda: list(SYSTEMS), description="Systems compared on the held-out split."

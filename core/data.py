@@ -9,6 +9,7 @@ import csv
 import hashlib
 import io
 import json
+import random
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -280,6 +281,7 @@ def prepare_splits(
     test_fraction: float,
     seed: int,
     max_train_examples: int | None = None,
+    max_dev_examples: int | None = None,
     skip_invalid: bool = False,
 ) -> Splits:
     """File -> validated, deduplicated, leakage-checked train/dev/test splits plus the data report."""
@@ -297,13 +299,13 @@ def prepare_splits(
     leak_dev = set(near_duplicates(train, dev))
     test = [e for i, e in enumerate(test) if i not in leak_test]
     dev = [e for i, e in enumerate(dev) if i not in leak_dev]
-    capped = 0
+    capped = dev_capped = 0
     if max_train_examples is not None and len(train) > max_train_examples:
-        import random
-
-        rng = random.Random(seed)
         capped = len(train) - max_train_examples
-        train = rng.sample(train, max_train_examples)
+        train = random.Random(seed).sample(train, max_train_examples)
+    if max_dev_examples is not None and len(dev) > max_dev_examples:
+        dev_capped = len(dev) - max_dev_examples
+        dev = random.Random(seed).sample(dev, max_dev_examples)
     if not train:
         raise DataError(
             "the training split is empty: too few rows or groups for the requested fractions", file=str(path)
@@ -321,6 +323,7 @@ def prepare_splits(
         "leakage_removed_from_test": len(leak_test),
         "leakage_removed_from_dev": len(leak_dev),
         "train_capped_by_max_train_examples": capped,
+        "dev_capped_by_max_dev_examples": dev_capped,
         **resample_counts,
         "splits": {"train": len(train), "dev": len(dev), "test": len(test)},
         "groups": {

@@ -34,6 +34,7 @@ def prepare_run(pack: Pack, cfg: RunConfig, run_dir: Path, *, skip_invalid: bool
         test_fraction=cfg.test_fraction,
         seed=cfg.seed,
         max_train_examples=cfg.max_train_examples,
+        max_dev_examples=cfg.max_dev_examples,
         skip_invalid=skip_invalid,
     )
     report = dict(splits.report)

@@ -70,6 +70,11 @@ def build_analyzer(mode: Mode = "spacy"):
         ).create_engine()
     else:
         raise ValueError(f"unknown analyzer mode {mode!r} (spacy or regex)")
+    if mode == "spacy":
+        # Presidio uses NER, lemmas and POS, never the dependency parse: skipping it is a free speed-up.
+        for nlp in getattr(nlp_engine, "nlp", {}).values():
+            if "parser" in nlp.pipe_names:
+                nlp.disable_pipe("parser")
     analyzer = AnalyzerEngine(nlp_engine=nlp_engine, supported_languages=["en"])
     analyzer.registry.add_recognizer(ClinicalPatternRecognizer())
     return analyzer
@@ -113,8 +118,10 @@ def clean_spans(text: str, raw: Iterable, threshold: float = DEFAULT_THRESHOLD) 
 class Detector:
     """PII detection for many texts at once (spaCy's nlp.pipe through BatchAnalyzerEngine)."""
 
-    def __init__(self, mode: Mode = "spacy", threshold: float = DEFAULT_THRESHOLD, batch_size: int = 32):
-        self.mode, self.threshold, self.batch_size = mode, threshold, batch_size
+    def __init__(
+        self, mode: Mode = "spacy", threshold: float = DEFAULT_THRESHOLD, batch_size: int = 32, workers: int = 1
+    ):
+        self.mode, self.threshold, self.batch_size, self.workers = mode, threshold, batch_size, workers
         self.analyzer = build_analyzer(mode)
 
     def detect(self, text: str) -> list[Span]:
@@ -125,6 +132,6 @@ class Detector:
 
         batch = BatchAnalyzerEngine(analyzer_engine=self.analyzer)
         texts = list(texts)
-        results = batch.analyze_iterator(texts, language="en", batch_size=self.batch_size)
+        results = batch.analyze_iterator(texts, language="en", batch_size=self.batch_size, n_process=self.workers)
         for text, raw in zip(texts, results, strict=True):
             yield clean_spans(text, raw, self.threshold)

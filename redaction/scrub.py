@@ -47,6 +47,7 @@ def scrub_records(
     source: str = "<records>",
     progress: Any = None,
     batch_size: int = 64,
+    workers: int = 1,
 ) -> ScrubResult:
     """Scrub `fields` of every record (other fields are copied unchanged). Raises DataError on a missing field or
     a non-text value, naming the row and field."""
@@ -54,7 +55,7 @@ def scrub_records(
         raise DataError("no fields to scrub: pass --fields", file=source)
     for i, rec in enumerate(records, start=1):
         _check_fields(rec, fields, i, source)
-    detector = Detector(mode, threshold, batch_size=batch_size)
+    detector = Detector(mode, threshold, batch_size=batch_size, workers=workers)
     replacer = Replacer(operator, key)
     out = [dict(r) for r in records]
     counts: dict[str, Counter] = defaultdict(Counter)
@@ -124,6 +125,7 @@ def scrub_file(
     threshold: float = DEFAULT_THRESHOLD,
     show_progress: bool = True,
     audit_path: str | Path | None = None,
+    workers: int = 1,
 ) -> tuple[Path, Path, dict[str, Any]]:
     path = Path(path)
     if path.suffix.lower() not in (".jsonl", ".csv"):
@@ -133,22 +135,15 @@ def scrub_file(
         raise DataError("output would overwrite the input; choose another -o", file=str(path))
     rows = [rec for _, rec in read_rows(path)]
     fieldnames = list(rows[0]) if rows else None
+    settings = {"operator": operator, "mode": mode, "threshold": threshold, "source": str(path), "workers": workers}
     if show_progress:
         from rich.progress import Progress
 
         with Progress(transient=False) as bar:
             task = bar.add_task(f"scrubbing {path.name}", total=len(rows) * len(fields))
-            result = scrub_records(
-                rows,
-                fields,
-                operator=operator,
-                mode=mode,
-                threshold=threshold,
-                source=str(path),
-                progress=lambda n: bar.advance(task, n),
-            )
+            result = scrub_records(rows, fields, progress=lambda n: bar.advance(task, n), **settings)
     else:
-        result = scrub_records(rows, fields, operator=operator, mode=mode, threshold=threshold, source=str(path))
+        result = scrub_records(rows, fields, **settings)
     _write(out_path, result.records, fieldnames)
     result.audit["output"] = out_path.name
     result.audit["output_sha256"] = hashlib.sha256(out_path.read_bytes()).hexdigest()
