@@ -100,7 +100,7 @@ def test_cuad_importer_on_real_slice(tmp_path):
 def test_bundled_sample_loads():
     p = get_pack("legal")
     result = p.load(p.sample_data_path())
-    assert len(result.examples) == 250 and len(p.labels) == 10
+    assert len(result.examples) == 300 and len(p.labels) == 10
 
 
 @pytest.mark.parametrize("mode, per_class", [("oversample", 8), ("undersample", 2)])

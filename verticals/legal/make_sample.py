@@ -15,7 +15,7 @@ from pathlib import Path
 
 from verticals.legal.importers import category_definitions, load_cuad
 
-PER_CLASS = 25
+PER_CLASS = 30
 MAX_CHARS = 450
 # One-line definitions kept short on purpose: the system prompt is part of every training example.
 SHORT_DEFINITIONS = {
