@@ -13,7 +13,9 @@ MAX_CONSECUTIVE_WHITESPACE = 2
 
 def turn_end_id(tokenizer: Any) -> int:
     vocab = tokenizer.get_vocab()
-    for tok in ("<|im_end|>", "<|eot_id|>", "<|end|>", "<end_of_turn>"):
+    from core.formatting import END_OF_TURN_MARKERS
+
+    for tok in END_OF_TURN_MARKERS:
         if tok in vocab:
             return vocab[tok]
     return tokenizer.eos_token_id

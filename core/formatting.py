@@ -70,11 +70,14 @@ def tokenize_example(tokenizer: Any, prompt: Messages, target: str, max_length: 
     return TokenizedExample(full_ids[:max_length], mask[:max_length], truncated)
 
 
+END_OF_TURN_MARKERS = ("<|im_end|>", "<|eot_id|>", "<|end|>", "<end_of_turn>")
+
+
 def end_of_turn_ids(tokenizer: Any) -> list[int]:
     """Token ids that end an assistant turn (eos plus ChatML/Llama-3 style markers present in the vocab)."""
     ids = {tokenizer.eos_token_id}
     vocab = tokenizer.get_vocab()
-    for tok in ("<|im_end|>", "<|eot_id|>", "<|end|>", "<end_of_turn>"):
+    for tok in END_OF_TURN_MARKERS:
         if tok in vocab:
             ids.add(vocab[tok])
     return sorted(i for i in ids if i is not None)
