@@ -87,6 +87,9 @@ def train(
     resume: Annotated[Path | None, typer.Option(help="Resume a killed run from its last checkpoint.")] = None,
     skip_invalid: Annotated[bool, typer.Option(help="Skip (and count) bad rows instead of stopping.")] = False,
     no_eval: Annotated[bool, typer.Option("--no-eval", help="Train only; run `vft eval` later.")] = False,
+    allow_unredacted: Annotated[
+        bool, typer.Option("--allow-unredacted", help="Train a PII pack on unscrubbed data (recorded in the report).")
+    ] = False,
 ) -> None:
     """Fine-tune a LoRA adapter, then evaluate base vs few-shot vs fine-tuned on held-out data."""
     _quiet_libraries()
@@ -117,12 +120,20 @@ def train(
         ("epochs", epochs),
         ("max_steps", max_steps),
         ("output_dir", output_dir),
+        ("allow_unredacted", True if allow_unredacted else None),
     ):
         if value is not None:
             overrides[key] = value
-    defaults = get_pack(pack, pack_options).default_config()
-    cfg = build_config(pack_defaults=defaults, yaml_path=config, overrides=overrides)
-    run_dir = train_and_evaluate(pack, cfg, name=name, evaluate=not no_eval, skip_invalid=skip_invalid)
+    pack_obj = get_pack(pack, pack_options)
+    cfg = build_config(pack_defaults=pack_obj.default_config(), yaml_path=config, overrides=overrides)
+    scrubber = None
+    if pack_obj.needs_redaction and not cfg.allow_unredacted:
+        from redaction.scrub import PresidioScrubber
+
+        scrubber = PresidioScrubber.from_config(cfg.redaction)
+    run_dir = train_and_evaluate(
+        pack, cfg, name=name, evaluate=not no_eval, skip_invalid=skip_invalid, scrubber=scrubber
+    )
     _print_results(run_dir)
 
 

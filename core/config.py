@@ -27,6 +27,17 @@ class LoraSettings(_Strict):
     )
 
 
+class RedactionSettings(_Strict):
+    """How packs that need PII scrubbing scrub their inputs before anything is trained."""
+
+    operator: Literal["surrogate", "tag", "instance", "mask", "hash"] = Field(
+        "surrogate", description="Replacement: consistent fake values (surrogate), <TAG>, <TAG_1>, mask or hash."
+    )
+    detector: Literal["spacy", "regex"] = Field("spacy", description="spaCy NER + patterns, or patterns only.")
+    threshold: float = Field(0.4, ge=0, le=1, description="Minimum detection score.")
+    workers: int = Field(1, ge=1, description="spaCy processes.")
+
+
 class RunConfig(_Strict):
     """Everything a training + evaluation run needs. Saved as config.yaml in the run folder."""
 
@@ -86,6 +97,10 @@ class RunConfig(_Strict):
     eval_batch_size: int = Field(16, ge=1)
     max_new_tokens: int | None = Field(None, ge=1, description="Default: the pack's own.")
     threads: int | None = Field(None, ge=1, description="torch threads on CPU (default: all cores).")
+    redaction: RedactionSettings = Field(default_factory=RedactionSettings)
+    allow_unredacted: bool = Field(
+        False, description="Train a pack that needs PII scrubbing on unscrubbed data. Recorded in the report."
+    )
 
 
 def _deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:

@@ -283,15 +283,18 @@ def prepare_splits(
     max_train_examples: int | None = None,
     max_dev_examples: int | None = None,
     skip_invalid: bool = False,
+    after_load: Callable[[list[Example]], list[Example]] | None = None,
 ) -> Splits:
-    """File -> validated, deduplicated, leakage-checked train/dev/test splits plus the data report."""
+    """File -> validated, deduplicated, leakage-checked train/dev/test splits plus the data report.
+    `after_load` runs on all examples before anything else sees them (PII scrubbing)."""
     path = Path(path)
     loaded = pack.load(path, skip_invalid=skip_invalid)
     if not loaded.examples:
         raise DataError(
             f"no usable examples after reading (see the pack's counts: {loaded.counts or 'none'})", file=str(path)
         )
-    examples, dup_counts = dedup(loaded.examples)
+    loaded_examples = after_load(loaded.examples) if after_load else loaded.examples
+    examples, dup_counts = dedup(loaded_examples)
     train, dev, test, how = split_examples(
         examples, eval_fraction=eval_fraction, test_fraction=test_fraction, seed=seed
     )

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from core import metrics
 from core.config import RunConfig
 from core.errors import ParseError, RunError
 from core.fewshot import Retriever, few_shot_messages, random_shots
@@ -178,7 +179,9 @@ def evaluate_run(
                 for ex, g, p, e in zip(test, gens, parsed, errors, strict=True)
             ),
         )
-        scores = pack.metrics(parsed, refs)
+        scores = pack.metrics(parsed, refs, inputs=[ex.text for ex in test])
+        if pack.output_json_schema() is not None and pack.allowed_outputs() is None:
+            scores["json_valid_rate"] = metrics.json_valid_rate(texts)
         scores["headline"] = scores.get(pack.headline_metric)
         scores["examples_per_second"] = len(test) / elapsed if elapsed else None
         scores["generated_tokens"] = sum(g.new_tokens for g in gens)

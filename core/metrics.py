@@ -100,13 +100,20 @@ def field_f1(
     references: Sequence[dict[str, Any]],
     fields: Sequence[str],
     normalise: Callable[[Any], str] = normalise_scalar,
+    *,
+    skip_unknown_reference: bool = False,
 ) -> dict[str, Any]:
     """Field-level precision/recall/F1: list fields compared as normalised multisets, scalars by normalised
     exact match. An empty reference and an empty prediction agree (no item either way). A missing prediction
-    (None) contributes false negatives for all its reference items."""
+    (None) contributes false negatives for all its reference items. With skip_unknown_reference, a field whose
+    reference is None (no gold for it in this example) is not scored on that example at all."""
     totals = {f: [0, 0, 0] for f in fields}  # tp, fp, fn
+    scored = dict.fromkeys(fields, 0)
     for pred, ref in zip(predictions, references, strict=True):
         for f in fields:
+            if skip_unknown_reference and ref.get(f) is None:
+                continue
+            scored[f] += 1
             gold = _as_items(ref.get(f), normalise)
             got = _as_items((pred or {}).get(f), normalise) if isinstance(pred, dict) else Counter()
             tp = sum((gold & got).values())
@@ -119,9 +126,45 @@ def field_f1(
         r = tp / (tp + fn) if tp + fn else 0.0
         return {"precision": p, "recall": r, "f1": 2 * p * r / (p + r) if p + r else 0.0, "support": tp + fn}
 
-    per_field = {f: prf(*totals[f]) for f in fields}
+    per_field = {f: {**prf(*totals[f]), "examples_scored": scored[f]} for f in fields}
     tp, fp, fn = (sum(t[i] for t in totals.values()) for i in range(3))
     return {"micro": prf(tp, fp, fn), "per_field": per_field}
+
+
+def json_valid_rate(texts: Sequence[str]) -> float:
+    """Share of raw outputs that hold a JSON object (before any schema check)."""
+    from core.parsing import has_json_object
+
+    return sum(has_json_object(t) for t in texts) / len(texts) if texts else 0.0
+
+
+_word = re.compile(r"\w+(?:[.'/%-]\w+)*%?")
+
+
+def words(text: str) -> list[str]:
+    return [w.lower() for w in _word.findall(text)]
+
+
+def bio_tags(text: str, values: dict[str, Sequence[str]]) -> tuple[list[str], int, int]:
+    """Tag the words of `text` with B-/I-<type> where a value's words occur (first free occurrence). Returns the
+    tags, how many values were located and how many were given: values not in the text cannot be spans."""
+    tokens = words(text)
+    tags = ["O"] * len(tokens)
+    located = given = 0
+    for kind, items in values.items():
+        for item in items:
+            target = words(str(item))
+            if not target:
+                continue
+            given += 1
+            n = len(target)
+            for i in range(len(tokens) - n + 1):
+                if tokens[i : i + n] == target and all(t == "O" for t in tags[i : i + n]):
+                    tags[i] = f"B-{kind}"
+                    tags[i + 1 : i + n] = [f"I-{kind}"] * (n - 1)
+                    located += 1
+                    break
+    return tags, located, given
 
 
 def rouge(predictions: Sequence[str | None], references: Sequence[str]) -> dict[str, float]:

@@ -124,8 +124,11 @@ class Pack(ABC):
         """Model text -> structured output. Raise core.errors.ParseError when it does not fit the schema."""
 
     @abstractmethod
-    def metrics(self, predictions: Sequence[Any | None], references: Sequence[Any]) -> dict[str, Any]:
-        """Score parsed predictions (None = unparseable, counted wrong) against references."""
+    def metrics(
+        self, predictions: Sequence[Any | None], references: Sequence[Any], inputs: Sequence[str] | None = None
+    ) -> dict[str, Any]:
+        """Score parsed predictions (None = unparseable, counted wrong) against references; `inputs` are the
+        source texts, for metrics that look values up in them (span F1, hallucination checks)."""
 
     def allowed_outputs(self) -> list[str] | None:
         """The finite set of valid completions, when there is one (exact constrained decoding)."""

@@ -11,7 +11,8 @@ from core.config import RunConfig
 from core.data import prepare_splits
 from core.errors import RunError
 from core.io import read_json, write_json
-from core.pack import Pack, get_pack
+from core.pack import Example, Pack, get_pack
+from core.privacy import RedactionOutcome, Scrubber, redact_examples
 from core.runs import (
     create_run_dir,
     is_main_process,
@@ -25,8 +26,17 @@ from core.runs import (
 log = logging.getLogger(__name__)
 
 
-def prepare_run(pack: Pack, cfg: RunConfig, run_dir: Path, *, skip_invalid: bool = False) -> dict[str, Any]:
+def prepare_run(
+    pack: Pack, cfg: RunConfig, run_dir: Path, *, skip_invalid: bool = False, scrubber: Scrubber | None = None
+) -> dict[str, Any]:
     data_path = Path(cfg.data) if cfg.data else pack.sample_data_path()
+    outcome: list[RedactionOutcome] = []
+
+    def scrub(examples: list[Example]) -> list[Example]:
+        result = redact_examples(pack, examples, data_path, scrubber=scrubber, allow_unredacted=cfg.allow_unredacted)
+        outcome.append(result)
+        return result.examples
+
     splits = prepare_splits(
         pack,
         data_path,
@@ -36,13 +46,22 @@ def prepare_run(pack: Pack, cfg: RunConfig, run_dir: Path, *, skip_invalid: bool
         max_train_examples=cfg.max_train_examples,
         max_dev_examples=cfg.max_dev_examples,
         skip_invalid=skip_invalid,
+        after_load=scrub,
     )
     report = dict(splits.report)
+    redaction = outcome[0]
+    report["redaction"] = redaction.summary()
+    if redaction.status == "unredacted_allowed":
+        report.setdefault("warnings", []).append(
+            "trained on UNREDACTED data (allow_unredacted): the run folder may contain personal data"
+        )
     report.update(pack.data_summary({"train": splits.train, "dev": splits.dev, "test": splits.test}))
     if is_main_process():
         save_splits(run_dir, {"train": splits.train, "dev": splits.dev, "test": splits.test})
         write_json(run_dir / "pack_state.json", pack.state())
         write_json(run_dir / "data_report.json", report)
+        if redaction.audit is not None:
+            write_json(run_dir / "redaction_audit.json", redaction.audit)
     return report
 
 
@@ -54,6 +73,7 @@ def train_and_evaluate(
     evaluate: bool = True,
     skip_invalid: bool = False,
     resume_dir: Path | None = None,
+    scrubber: Scrubber | None = None,
 ) -> Path:
     from core.evaluation import evaluate_run, load_run_pack
     from core.models import resolve, resolve_precision, resolve_quantization
@@ -75,7 +95,7 @@ def train_and_evaluate(
             raise RunError("multi-process training needs --name so every process writes to the same run folder")
         run_dir = create_run_dir(cfg.output_dir, pack.name, name)
         save_config(run_dir, cfg)
-        prepare_run(pack, cfg, run_dir, skip_invalid=skip_invalid)
+        prepare_run(pack, cfg, run_dir, skip_invalid=skip_invalid, scrubber=scrubber)
     model_path = resolve(cfg.base_model)
     precision = resolve_precision(cfg.precision)
     quantization = resolve_quantization(cfg.quantization)

@@ -148,6 +148,8 @@ def _markdown(run_dir: Path, results: dict[str, Any]) -> str:
         "adapter; `+constrained` = decoding limited to valid outputs.",
         "",
     ]
+    lines += _per_field_section(systems)
+    lines += _privacy_section(data)
     if training:
         tt = training.get("train_tokens", {})
         lines += [
@@ -180,6 +182,47 @@ def _markdown(run_dir: Path, results: dict[str, Any]) -> str:
         lines.append("")
     lines += ["## Plots", ""] + [f"![{p.stem}](plots/{p.name})" for p in sorted((run_dir / "plots").glob("*.png"))]
     return "\n".join(lines) + "\n"
+
+
+def _per_field_section(systems: dict[str, Any]) -> list[str]:
+    """Packs that score fields (extraction) report per-field F1; fields without reference data are named."""
+    names = [n for n in _ordered(systems) if isinstance(systems[n].get("per_field"), dict)]
+    if not names:
+        return []
+    fields = list(systems[names[0]]["per_field"])
+    lines = [
+        "## Per-field F1",
+        "",
+        "| field | scored on | " + " | ".join(names) + " |",
+        "|---" * (len(names) + 2) + "|",
+    ]
+    for f in fields:
+        scored = systems[names[0]]["per_field"][f].get("examples_scored")
+        cells = [_fmt(systems[n]["per_field"].get(f, {}).get("f1")) if scored else "not scored" for n in names]
+        lines.append(f"| {f} | {scored} | " + " | ".join(cells) + " |")
+    missing = systems[names[0]].get("fields_without_reference") or []
+    if missing:
+        lines += ["", f"Not scored (no reference data in this set): {', '.join(missing)}."]
+    return [*lines, ""]
+
+
+def _privacy_section(data: dict[str, Any]) -> list[str]:
+    red = data.get("redaction") or {}
+    status = red.get("status")
+    if status in (None, "not_required"):
+        return []
+    lines = ["## Privacy", ""]
+    if status == "unredacted_allowed":
+        lines.append("**WARNING: trained on UNREDACTED data (allow_unredacted was set).**")
+    elif status == "already_scrubbed":
+        lines.append("The input file carried a scrubbing audit matching its contents; it was not scrubbed again.")
+    else:
+        lines.append(
+            f"Inputs were scrubbed before training ({red.get('operator')} replacement, {red.get('detector')} "
+            f"detector): {red.get('rows_changed')} of {red.get('rows')} texts changed; entities replaced: "
+            f"{red.get('entities_total')}. Counts only; see redaction_audit.json."
+        )
+    return [*lines, ""]
 
 
 def _html(md_text: str, run_dir: Path) -> str:

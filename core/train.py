@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from core.config import RunConfig
+from core.errors import ConfigError
 from core.formatting import tokenize_example
 from core.io import atomic_path
 from core.pack import Example, Pack
@@ -267,7 +268,10 @@ def train(
     train_ds, train_stats = tokenize_examples(tokenizer, pack, train_examples, cfg.max_length)
     dev_ds, dev_stats = tokenize_examples(tokenizer, pack, dev_examples, cfg.max_length)
     if train_stats.examples == 0:
-        raise ValueError("no training example fits max_length; raise max_length")
+        raise ConfigError(
+            f"none of the {train_stats.dropped_too_long} training examples fits max_length={cfg.max_length} "
+            "tokens (prompt + answer); raise max_length"
+        )
     model = load_model(
         model_path, quantization=quantization, precision=precision, trust_remote_code=cfg.trust_remote_code
     )

@@ -160,3 +160,40 @@ def is_scrubbed(path: str | Path) -> bool:
         return False
     audit = json.loads(audit_file.read_text(encoding="utf-8"))
     return bool(audit.get("scrubbed")) and audit.get("output_sha256") == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+class PresidioScrubber:
+    """core.privacy.Scrubber backed by this package: what `vft train` hands to the pipeline for packs that need
+    scrubbing. One key per run, so a name gets the same surrogate in every example of the run."""
+
+    def __init__(
+        self,
+        operator: Operator = "surrogate",
+        mode: Mode = "spacy",
+        threshold: float = DEFAULT_THRESHOLD,
+        workers: int = 1,
+        show_progress: bool = True,
+    ):
+        self.settings = {"operator": operator, "mode": mode, "threshold": threshold, "workers": workers}
+        self.show_progress = show_progress
+
+    @classmethod
+    def from_config(cls, settings: Any, show_progress: bool = True) -> PresidioScrubber:
+        return cls(settings.operator, settings.detector, settings.threshold, settings.workers, show_progress)
+
+    def is_marked_scrubbed(self, path: Path) -> bool:
+        return is_scrubbed(path)
+
+    def scrub_texts(self, texts: list[str], *, source: str) -> tuple[list[str], dict[str, Any]]:
+        records = [{"text": t} for t in texts]
+        if self.show_progress:
+            from rich.progress import Progress
+
+            with Progress(transient=False) as bar:
+                task = bar.add_task(f"scrubbing PII in {source}", total=len(records))
+                result = scrub_records(
+                    records, ["text"], source=source, progress=lambda n: bar.advance(task, n), **self.settings
+                )
+        else:
+            result = scrub_records(records, ["text"], source=source, **self.settings)
+        return [r["text"] for r in result.records], result.audit

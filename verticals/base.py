@@ -17,26 +17,14 @@ from core import metrics
 from core.data import load_with, require_text
 from core.errors import DataError, ParseError
 from core.pack import Example, LoadResult, Pack, TaskKind
+from core.parsing import first_json_object
 
-_json_object = re.compile(r"\{.*?\}", re.DOTALL)
 _ws = re.compile(r"[\s_\-]+")
 
 
 def label_key(text: str) -> str:
     """Case-, whitespace-, hyphen- and underscore-insensitive key for matching labels."""
     return _ws.sub(" ", text).strip().strip(".\"'").lower()
-
-
-def first_json_object(text: str) -> dict[str, Any]:
-    """The first JSON object in a model output (models often wrap it in prose or code fences)."""
-    for match in _json_object.finditer(text):
-        try:
-            obj = json.loads(match.group(0))
-        except json.JSONDecodeError:
-            continue
-        if isinstance(obj, dict):
-            return obj
-    raise ParseError("no JSON object in the output")
 
 
 def read_label_file(path: str | Path) -> dict[str, str]:
@@ -239,7 +227,9 @@ class ClassificationPack(Pack):
             raise ParseError("JSON has no string field 'label'")
         return self.normalise_label(value)
 
-    def metrics(self, predictions: Sequence[Any | None], references: Sequence[Any]) -> dict[str, Any]:
+    def metrics(
+        self, predictions: Sequence[Any | None], references: Sequence[Any], inputs: Sequence[str] | None = None
+    ) -> dict[str, Any]:
         if self.multi_label:
             out = metrics.multilabel_classification(predictions, references, self.labels)
             out["parse_rate"] = metrics.parse_rate(predictions)

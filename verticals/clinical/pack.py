@@ -1,0 +1,213 @@
+"""Clinical intake pack: a visit dialogue or note in, the intake form out as JSON. Inputs are PII-scrubbed before
+training (redaction_fields); the form is scored field by field.
+
+Reads ACI-Bench and MTS-Dialog CSVs directly, or the user's own JSONL/CSV with a text column and a JSON target
+column (options text_column, target_column), optionally against the user's own form (option schema_file)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ValidationError
+
+from core.data import load_with, read_rows, require_text
+from core.errors import DataError, ParseError
+from core.pack import Example, LoadResult, Pack, TaskKind
+from core.parsing import first_json_object
+from verticals.clinical import importers
+from verticals.clinical.schema import IntakeForm, user_schema
+from verticals.clinical.scoring import score_forms
+
+DATA_DIR = Path(__file__).parent / "data"
+
+FIELD_GUIDE = """\
+- chief_complaint: the main reason for the visit, a few words
+- secondary_complaints: other problems discussed, list of short phrases
+- age: years, number; sex: "female" or "male"
+- medications: list of {"name", "dose", "frequency"} the patient takes (dose/frequency null when not said)
+- allergies: list of allergens ([] when the patient has none)
+- vitals: {"blood_pressure": "120/80", "heart_rate", "temperature", "respiratory_rate", "oxygen_saturation",
+  "weight": "170 lb"}, null for values not measured
+- symptoms: list of symptoms the patient reports
+Use null for anything the text does not say."""
+
+
+def _error_path(err: ValidationError) -> tuple[str, str]:
+    first = err.errors()[0]
+    return ".".join(str(p) for p in first["loc"]) or "target", first["msg"]
+
+
+class ClinicalPack(Pack):
+    """Options: text_column (default text), target_column (default target), schema_file (your own form, YAML
+    `fields: {name: type}`), source_field (ACI-Bench: dialogue or note)."""
+
+    name = "clinical"
+    kind = TaskKind.EXTRACT
+    description = "Visit dialogue or note -> structured intake form (JSON), PII scrubbed before training"
+    headline_metric = "micro_f1"
+    redaction_fields: ClassVar[tuple[str, ...]] = ("text",)
+    max_new_tokens = 256
+
+    def __init__(self, options: dict[str, Any] | None = None):
+        super().__init__(options)
+        self.form: type[BaseModel] = IntakeForm
+        if self.options.get("schema_file"):
+            self.form = user_schema(self.options["schema_file"])
+        self.output_schema = self.form
+
+    @property
+    def custom_form(self) -> bool:
+        return self.form is not IntakeForm
+
+    # -- data -------------------------------------------------------------------------------------------
+    def sample_data_path(self) -> Path:
+        return DATA_DIR / "clinical_sample.jsonl"
+
+    def default_config(self) -> dict[str, Any]:
+        return {
+            "max_length": 2048,
+            "epochs": 1.0,
+            "learning_rate": 3e-4,
+            "eval_steps": 20,
+            "save_steps": 20,
+            "max_eval_examples": 16,
+            "few_shot_k": 1,
+            "eval_batch_size": 4,
+            "systems": ["zero_shot", "few_shot", "tuned"],
+            "lora": {"r": 16, "alpha": 32},
+        }
+
+    def validate_form(self, value: Any) -> dict[str, Any]:
+        """A target (dict or JSON text) -> normalised form; DataError naming the offending field."""
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except json.JSONDecodeError as exc:
+                raise DataError(f"target is not valid JSON ({exc.msg})", field=self.target_column) from None
+        if not isinstance(value, dict):
+            raise DataError("target must be a JSON object", field=self.target_column)
+        try:
+            return self.form.model_validate(value).model_dump()
+        except ValidationError as exc:
+            where, msg = _error_path(exc)
+            raise DataError(msg, field=f"{self.target_column}.{where}") from None
+
+    @property
+    def target_column(self) -> str:
+        return str(self.options.get("target_column", "target"))
+
+    def _example(self, rec_id: str, text: str, form: dict[str, Any], group: str | None, split: Any) -> Example:
+        return Example(
+            id=rec_id,
+            text=text,
+            target=json.dumps(form, ensure_ascii=False),
+            reference=form,
+            group=group,
+            split=split or None,
+        )
+
+    def row_to_examples(self, rec: dict[str, Any], row: int) -> list[Example]:
+        text = require_text(rec, self.options.get("text_column", "text"))
+        if self.target_column not in rec:
+            raise DataError(f"missing (columns present: {', '.join(sorted(rec))})", field=self.target_column)
+        form = self.validate_form(rec[self.target_column])
+        group = rec.get("group") or rec.get("patient_id")
+        return [self._example(str(rec.get("id", row)), text, form, str(group) if group else None, rec.get("split"))]
+
+    def load(self, path: Path, *, skip_invalid: bool = False) -> LoadResult:
+        path = Path(path)
+        if path.suffix.lower() == ".csv":
+            first = next(read_rows(path), None)
+            columns = list(first[1]) if first else []
+            if importers.is_aci(columns) or importers.is_mts(columns):
+                if self.custom_form:
+                    raise DataError(
+                        "ACI-Bench / MTS-Dialog targets use the built-in form; drop schema_file", file=str(path)
+                    )
+                if importers.is_aci(columns):
+                    records, result = importers.load_aci(path, self.options.get("source_field", "dialogue"))
+                else:
+                    records, result = importers.load_mts(path)
+                result.examples = [
+                    self._example(
+                        r["id"], r["text"], IntakeForm.model_validate(r["form"]).model_dump(), r["group"], None
+                    )
+                    for r in records
+                ]
+                return result
+        return load_with(path, self.row_to_examples, skip_invalid=skip_invalid, parse=self.reference_from_target)
+
+    def reference_from_target(self, text: str) -> dict[str, Any]:
+        try:
+            return self.validate_form(first_json_object(text))
+        except DataError as exc:
+            raise ParseError(exc.reason) from None
+
+    def data_summary(self, splits: dict[str, Sequence[Example]]) -> dict[str, Any]:
+        """How many examples have reference data for each field, per split: fields with none are not scored."""
+        summary: dict[str, Any] = {}
+        for name, part in splits.items():
+            counts: dict[str, int] = {}
+            for ex in part:
+                for key, value in ex.reference.items():
+                    if value is not None:
+                        counts[key] = counts.get(key, 0) + 1
+            summary[f"fields_with_reference_{name}"] = counts
+        return summary
+
+    # -- prompting --------------------------------------------------------------------------------------
+    def system_prompt(self) -> str:
+        if self.custom_form:
+            fields = "\n".join(
+                f"- {n}: {f.annotation}".replace("typing.", "") for n, f in self.form.model_fields.items()
+            )
+            return (
+                "You fill in a clinical form from the text. Fields:\n"
+                + fields
+                + "\nUse null for anything the text does not say. Answer with one JSON object only."
+            )
+        keys = ", ".join(IntakeForm.model_fields)
+        return (
+            "You are a clinical intake assistant. Read the visit dialogue or note and fill in the intake form.\n"
+            + FIELD_GUIDE
+            + f"\nAnswer with one JSON object with exactly these keys: {keys}."
+        )
+
+    def user_message(self, text: str) -> str:
+        return f"Visit text:\n{text}"
+
+    # -- outputs ----------------------------------------------------------------------------------------
+    def parse(self, text: str) -> dict[str, Any]:
+        obj = first_json_object(text)
+        try:
+            return self.form.model_validate(obj).model_dump()
+        except ValidationError as exc:
+            where, msg = _error_path(exc)
+            raise ParseError(f"does not fit the form at '{where}': {msg}") from None
+
+    def metrics(
+        self, predictions: Sequence[Any | None], references: Sequence[Any], inputs: Sequence[str] | None = None
+    ) -> dict[str, Any]:
+        span_fields = [
+            n for n, f in self.form.model_fields.items() if n not in ("age", "sex") and "str" in str(f.annotation)
+        ]
+        if not self.custom_form:
+            span_fields.append("medications")
+        return score_forms(predictions, references, inputs, span_fields)
+
+    def demo_examples(self) -> list[str]:
+        return [
+            "[doctor] hi mr. james allen, how are you today? [patient] not great, my lower back has been killing me "
+            "for two weeks. [doctor] i see you're 57. are you still taking the lisinopril 20 mg daily? [patient] "
+            "yes, every morning. and metformin 500 mg twice a day. [doctor] any allergies? [patient] penicillin. "
+            "[doctor] your blood pressure today is 142/88 and your heart rate is 78.",
+            "Patient is a 34-year-old female presenting with a sore throat and fever for three days. Denies cough. "
+            "Takes ibuprofen 400 mg as needed. No known drug allergies. Temperature 100.9 F, pulse 96, "
+            "oxygen saturation 98%.",
+        ]
+
+    def display(self, output: Any) -> str:
+        return json.dumps(output, indent=2, ensure_ascii=False)
