@@ -130,7 +130,7 @@ def evaluate_run(
         model = PeftModel.from_pretrained(model, str(adapter_dir(run_dir)))
     if torch.cuda.is_available():
         model = model.to("cuda")
-    generator = Generator(model, tokenizer, max_length=max(cfg.max_length, 2048), precision=precision)
+    generator = Generator(model, tokenizer, max_length=max(cfg.max_length, 4096), precision=precision)  # room for shots
     max_new = cfg.max_new_tokens or pack.max_new_tokens
     refs = [ex.reference for ex in test]
     results_path = run_dir / "results.json"

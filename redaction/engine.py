@@ -12,7 +12,7 @@ from typing import Literal
 import regex
 
 from redaction import entities as E
-from redaction.recognizers import ClinicalPatternRecognizer
+from redaction.recognizers import ClinicalPatternRecognizer, NameLexiconRecognizer
 
 
 def _offline_tldextract() -> None:
@@ -77,6 +77,7 @@ def build_analyzer(mode: Mode = "spacy"):
                 nlp.disable_pipe("parser")
     analyzer = AnalyzerEngine(nlp_engine=nlp_engine, supported_languages=["en"])
     analyzer.registry.add_recognizer(ClinicalPatternRecognizer())
+    analyzer.registry.add_recognizer(NameLexiconRecognizer())
     return analyzer
 
 

@@ -138,10 +138,33 @@ def test_bundled_sample_loads(pack):
 PLANTED = ["Margaret Thornbury", "MRN 55123987", "(617) 555-0142", "14 Wexford Street"]
 
 
-WORDS = (
-    "garden weather travel daughter kitchen stairs football winter summer coffee breakfast walking swimming "
-    "cycling reading painting office retirement holiday grandson neighbour market church choir bakery"
-).split()
+WORDS = [
+    "garden",
+    "weather",
+    "travel",
+    "daughter",
+    "kitchen",
+    "stairs",
+    "football",
+    "winter",
+    "summer",
+    "coffee",
+    "breakfast",
+    "walking",
+    "swimming",
+    "cycling",
+    "reading",
+    "painting",
+    "office",
+    "retirement",
+    "holiday",
+    "grandson",
+    "neighbour",
+    "market",
+    "church",
+    "choir",
+    "bakery",
+]
 
 
 def _visits(tmp_path: Path) -> Path:
