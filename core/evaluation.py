@@ -136,6 +136,22 @@ def evaluate_run(
     results_path = run_dir / "results.json"
     results: dict[str, Any] = read_json(results_path) if results_path.is_file() else {}
     results.setdefault("systems", {})
+    if pack.base_outputs_for_metrics and train:
+        import random
+
+        shown = random.Random(cfg.seed).sample(train, min(pack.base_outputs_for_metrics, len(train)))
+        with _progress("base model on train (metric)", len(shown), show_progress) as (bar, task), _adapter_off(model):
+            gens = generator.generate(
+                [pack.prompt_messages(ex) for ex in shown],
+                max_new_tokens=max_new,
+                batch_size=cfg.eval_batch_size,
+                on_batch=(lambda n: bar.advance(task, n)) if bar is not None else None,
+            )
+        write_jsonl(
+            run_dir / "predictions" / "base_on_train.jsonl",
+            ({"id": ex.id, "raw": g.text} for ex, g in zip(shown, gens, strict=True)),
+        )
+        results["metric_models"] = pack.fit_metrics(shown, [g.text for g in gens])
     for name in names:
         prompts = build_prompts(name, pack, test, train, cfg)
         constraint = pack.constraint() if name.endswith(CONSTRAINED) else {}

@@ -130,6 +130,13 @@ class Pack(ABC):
         """Score parsed predictions (None = unparseable, counted wrong) against references; `inputs` are the
         source texts, for metrics that look values up in them (span F1, hallucination checks)."""
 
+    base_outputs_for_metrics: int = 0  # > 0: evaluation first has the base model answer this many training inputs
+
+    def fit_metrics(self, train: Sequence[Example], base_outputs: Sequence[str]) -> dict[str, Any]:
+        """Learn a metric from the base model's own outputs on training inputs (e.g. a brand-voice classifier:
+        the shop's copy vs the base model's). Returns facts about it for results.json (e.g. its accuracy)."""
+        return {}
+
     def allowed_outputs(self) -> list[str] | None:
         """The finite set of valid completions, when there is one (exact constrained decoding)."""
         return None

@@ -1,0 +1,216 @@
+"""E-commerce pack: product attributes in, product copy in the shop's own voice out (plain text).
+
+Reads the Magento sample catalogue folder directly, or the user's own JSONL/CSV: either an `attributes` object per
+row or attribute columns (option attribute_columns, default: every column but id/group/split and the description),
+plus a description column (option description_column). The style guide (option style_file) goes into the prompt
+and the metrics."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from core import metrics
+from core.data import load_with, require_text
+from core.errors import DataError, ParseError
+from core.pack import Example, LoadResult, Pack, TaskKind
+from verticals.ecommerce import copy_metrics
+from verticals.ecommerce.importers import is_magento_dir, load_magento
+from verticals.ecommerce.style import StyleGuide, load_style
+
+DATA_DIR = Path(__file__).parent / "data"
+RESERVED = {"id", "group", "split", "attributes"}
+
+
+def render_attributes(attributes: dict[str, Any]) -> str:
+    lines = []
+    for key, value in attributes.items():
+        shown = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+        lines.append(f"{key.replace('_', ' ').capitalize()}: {shown}")
+    return "\n".join(lines)
+
+
+class EcommercePack(Pack):
+    """Options: style_file (YAML style guide; default the bundled Luma guide), description_column (default
+    description), attribute_columns (list or comma-separated), id_column, group_column, voice_negatives (how many
+    training products the base model writes copy for, to train the brand-voice classifier; default 60)."""
+
+    name = "ecommerce"
+    kind = TaskKind.GENERATE
+    description = "Product attributes -> product copy in the brand's own voice"
+    headline_metric = "brand_voice"
+    max_new_tokens = 160
+
+    def __init__(self, options: dict[str, Any] | None = None):
+        super().__init__(options)
+        self.base_outputs_for_metrics = int(self.options.get("voice_negatives", 60))
+        style_file = self.options.get("style_file") or DATA_DIR / "luma_style.yaml"
+        self.style: StyleGuide = load_style(style_file)
+        self.lexicon: dict[str, set[str]] = {
+            "colour": set(copy_metrics.BASE_COLOURS),
+            "material": set(copy_metrics.BASE_MATERIALS),
+        }
+        self.voice = copy_metrics.BrandVoice()
+
+    # -- data -------------------------------------------------------------------------------------------
+    def sample_data_path(self) -> Path:
+        return DATA_DIR / "luma_sample.jsonl"
+
+    def default_config(self) -> dict[str, Any]:
+        return {
+            "max_length": 512,
+            "epochs": 2.0,
+            "learning_rate": 3e-4,
+            "eval_steps": 25,
+            "save_steps": 25,
+            "max_eval_examples": 30,
+            "few_shot_k": 3,
+            "constrained": False,
+            "systems": ["zero_shot", "few_shot", "tuned"],
+            "lora": {"r": 16, "alpha": 32},
+        }
+
+    def _example(self, ex_id: str, attrs: dict[str, Any], description: str, group: Any, split: Any) -> Example:
+        return Example(
+            id=ex_id,
+            text=render_attributes(attrs),
+            target=description.strip(),
+            reference={"description": description.strip(), "attributes": attrs},
+            group=str(group) if group not in (None, "") else None,
+            split=split or None,
+        )
+
+    def row_to_examples(self, rec: dict[str, Any], row: int) -> list[Example]:
+        desc_col = self.options.get("description_column", "description")
+        description = require_text(rec, desc_col)
+        if isinstance(rec.get("attributes"), dict):
+            attrs = dict(rec["attributes"])
+        else:
+            cols = self.options.get("attribute_columns")
+            if isinstance(cols, str):
+                cols = [c.strip() for c in cols.split(",") if c.strip()]
+            cols = cols or [c for c in rec if c not in RESERVED | {desc_col, self.options.get("id_column", "id")}]
+            missing = [c for c in cols if c not in rec]
+            if missing:
+                raise DataError(f"missing (columns present: {', '.join(sorted(rec))})", field=missing[0])
+            attrs = {c: rec[c] for c in cols if rec[c] not in (None, "")}
+        if not attrs:
+            raise DataError("no attribute values", field="attributes")
+        if "name" not in attrs:
+            raise DataError("the product needs a 'name' attribute", field="attributes.name")
+        group = rec.get(self.options.get("group_column", "group"))
+        ex_id = str(rec.get(self.options.get("id_column", "id"), row))
+        return [self._example(ex_id, attrs, description, group or ex_id, rec.get("split"))]
+
+    def load(self, path: Path, *, skip_invalid: bool = False) -> LoadResult:
+        path = Path(path)
+        if is_magento_dir(path):
+            products, result = load_magento(path)
+            result.examples = [
+                self._example(p["id"], p["attributes"], p["description"], p["group"], None) for p in products
+            ]
+            return result
+        if path.is_dir():
+            raise DataError("a folder must be the Magento sample-data fixtures folder", file=str(path))
+        return load_with(path, self.row_to_examples, skip_invalid=skip_invalid, parse=self.reference_from_target)
+
+    def reference_from_target(self, text: str) -> dict[str, Any]:
+        return {"description": self.parse(text), "attributes": {}}
+
+    def fit(self, train: Sequence[Example]) -> None:
+        """Colour and material words seen in the training attributes join the hallucination lexicon."""
+        for ex in train:
+            attrs = ex.reference.get("attributes", {}) if isinstance(ex.reference, dict) else {}
+            for key, kind in (("color", "colour"), ("colors", "colour"), ("material", "material")):
+                for value in copy_metrics.values_of({key: attrs[key]}) if key in attrs else []:
+                    self.lexicon[kind].update(w for w in metrics.words(value) if len(w) > 2)
+
+    def state(self) -> dict[str, Any]:
+        return {"lexicon": {k: sorted(v) for k, v in self.lexicon.items()}}
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        for kind, words in state.get("lexicon", {}).items():
+            self.lexicon[kind] = set(words)
+
+    def fit_metrics(self, train: Sequence[Example], base_outputs: Sequence[str]) -> dict[str, Any]:
+        """Train the brand-voice classifier: the shop's own training copy vs the base model's copy."""
+        self.voice.fit([ex.target for ex in train], [t.strip() for t in base_outputs])  # empty copy is base copy too
+        return {"brand_voice_classifier": {"cv_accuracy": self.voice.accuracy, **self.voice.trained_on}}
+
+    def data_summary(self, splits: dict[str, Sequence[Example]]) -> dict[str, Any]:
+        lengths = [len(e.target.split()) for e in splits.get("train", [])]
+        lo, hi = self.style.length_words
+        return {
+            "style_guide": self.style.model_dump(),
+            "train_copy_words_median": sorted(lengths)[len(lengths) // 2] if lengths else None,
+            "train_copy_within_length_range": sum(lo <= n <= hi for n in lengths) / len(lengths) if lengths else None,
+        }
+
+    # -- prompting --------------------------------------------------------------------------------------
+    def system_prompt(self) -> str:
+        return (
+            "You write product descriptions for an online shop from the product's attributes. Use only facts "
+            "given in the attributes.\n" + self.style.prompt_lines() + "\nAnswer with the description only."
+        )
+
+    # -- outputs ----------------------------------------------------------------------------------------
+    def parse(self, text: str) -> str:
+        cleaned = text.strip()
+        if not cleaned:
+            raise ParseError("empty output")
+        return cleaned
+
+    def metrics(
+        self, predictions: Sequence[Any | None], references: Sequence[Any], inputs: Sequence[str] | None = None
+    ) -> dict[str, Any]:
+        refs = [r["description"] for r in references]
+        attrs = [r.get("attributes", {}) for r in references]
+        n = len(references)
+        out: dict[str, Any] = {"parse_rate": metrics.parse_rate(predictions), "n": n}
+        out.update(metrics.rouge(predictions, refs))
+        cov = [copy_metrics.coverage(p or "", a) for p, a in zip(predictions, attrs, strict=True)]
+        cov = [c for c in cov if c is not None]
+        out["attribute_coverage"] = sum(cov) / len(cov) if cov else None
+        claims = [
+            copy_metrics.unsupported_claims(p or "", a, self.lexicon) for p, a in zip(predictions, attrs, strict=True)
+        ]
+        out["hallucination_rate"] = sum(bool(c) for c in claims) / n if n else 0.0
+        out["unsupported_claims_per_output"] = sum(map(len, claims)) / n if n else 0.0
+        ref_claims = [copy_metrics.unsupported_claims(r, a, self.lexicon) for r, a in zip(refs, attrs, strict=True)]
+        out["reference_hallucination_rate"] = sum(bool(c) for c in ref_claims) / n if n else 0.0
+        failed = {"no_banned_words": False, "length_ok": False, "required_mentions": False}  # unparseable = wrong
+        checks = [
+            copy_metrics.style_checks(p, a, self.style) if p else failed
+            for p, a in zip(predictions, attrs, strict=True)
+        ]
+        for key in ("no_banned_words", "length_ok", "required_mentions"):
+            out[key] = sum(c[key] for c in checks) / n if n else 0.0
+        out["brand_voice"] = self.voice.score(predictions)
+        out["brand_voice_classifier_accuracy"] = self.voice.accuracy
+        return out
+
+    def demo_examples(self) -> list[str]:
+        return [
+            render_attributes(
+                {"name": "Aria Trail Jacket", "category": "Women > Tops > Jackets", "price": "$84.00",
+                 "material": ["Nylon", "Polyester"], "climate": ["Rainy", "Windy"], "colors": ["Blue", "Gray"]}
+            ),
+            render_attributes(
+                {"name": "Summit Water Bottle", "category": "Gear > Fitness Equipment", "price": "$18.00",
+                 "material": "Stainless Steel", "activity": ["Hiking", "Gym"]}
+            ),
+        ]  # fmt: skip
+
+    def display(self, output: Any) -> str:
+        return str(output)
+
+
+def attributes_from_text(text: str) -> dict[str, str]:
+    """Inverse of render_attributes for demos: 'Key: value' lines -> dict."""
+    out: dict[str, str] = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition(":")
+        if sep and key.strip():
+            out[key.strip().lower().replace(" ", "_")] = value.strip()
+    return out
