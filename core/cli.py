@@ -285,6 +285,23 @@ def redact_eval(
         write_json(json_out, result)
 
 
+@app.command()
+def demo(
+    pack: Annotated[str, typer.Argument(help="Pack name.")],
+    run: Annotated[Path | None, typer.Option(help="Run folder with an adapter (default: base model only).")] = None,
+    base_model: Annotated[str, typer.Option(help="Base model when no run folder is given.")] = "smollm2-135m",
+    port: Annotated[int | None, typer.Option(help="Port on 127.0.0.1 (default: Gradio's).")] = None,
+) -> None:
+    """Stakeholder demo: base vs fine-tuned side by side, with the run's evidence (Gradio on 127.0.0.1)."""
+    _quiet_libraries()
+    from demos.builder import build_app, launch
+    from demos.registry import spec_for
+
+    if run is not None and not run.is_dir():
+        raise VftError(f"run folder not found: {run}")
+    launch(build_app(spec_for(pack), run, base_model), port)
+
+
 @models_app.callback(invoke_without_command=True)
 def models_list(ctx: typer.Context) -> None:
     """List base-model aliases and what is cached."""

@@ -205,12 +205,18 @@ class EcommercePack(Pack):
     def display(self, output: Any) -> str:
         return str(output)
 
+    def review(self, copy: str, attributes: dict[str, Any]) -> tuple[dict[str, bool], list[str]]:
+        """Style-guide checks and unsupported claims of one piece of copy (for demos)."""
+        return copy_metrics.style_checks(copy, attributes, self.style), copy_metrics.unsupported_claims(
+            copy, attributes, self.lexicon
+        )
 
-def attributes_from_text(text: str) -> dict[str, str]:
-    """Inverse of render_attributes for demos: 'Key: value' lines -> dict."""
-    out: dict[str, str] = {}
-    for line in text.splitlines():
-        key, sep, value = line.partition(":")
-        if sep and key.strip():
-            out[key.strip().lower().replace(" ", "_")] = value.strip()
-    return out
+    @staticmethod
+    def attributes_from_text(text: str) -> dict[str, str]:
+        """Inverse of render_attributes: 'Key: value' lines -> dict (demo input)."""
+        out: dict[str, str] = {}
+        for line in text.splitlines():
+            key, sep, value = line.partition(":")
+            if sep and key.strip():
+                out[key.strip().lower().replace(" ", "_")] = value.strip()
+        return out

@@ -1,0 +1,1 @@
+"""Gradio demos, one per pack, on a shared builder (demos/builder.py)."""
