@@ -295,6 +295,13 @@ def prepare_splits(
         )
     loaded_examples = after_load(loaded.examples) if after_load else loaded.examples
     examples, dup_counts = dedup(loaded_examples)
+    if len(examples) < 2:
+        raise DataError(
+            f"only {len(examples)} distinct example(s) in {len(loaded_examples)} rows: the rest are duplicates "
+            f"({dup_counts['exact_duplicates_dropped']} exact, {dup_counts['conflicting_duplicates_dropped']} with "
+            "a different answer)",
+            file=str(path),
+        )
     train, dev, test, how = split_examples(
         examples, eval_fraction=eval_fraction, test_fraction=test_fraction, seed=seed
     )

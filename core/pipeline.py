@@ -90,12 +90,18 @@ def train_and_evaluate(
             shutil.rmtree(run_dir / "checkpoints", ignore_errors=True)
             (run_dir / "train_log.jsonl").unlink(missing_ok=True)
     else:
+        resolve(cfg.base_model)  # a wrong model path fails before a run folder exists
         pack = get_pack(pack_name, cfg.pack_options)
         if world_size() > 1 and name is None:
             raise RunError("multi-process training needs --name so every process writes to the same run folder")
         run_dir = create_run_dir(cfg.output_dir, pack.name, name)
-        save_config(run_dir, cfg)
-        prepare_run(pack, cfg, run_dir, skip_invalid=skip_invalid, scrubber=scrubber)
+        try:
+            save_config(run_dir, cfg)
+            prepare_run(pack, cfg, run_dir, skip_invalid=skip_invalid, scrubber=scrubber)
+        except BaseException:
+            if is_main_process():  # bad data: leave no half-made run folder behind
+                shutil.rmtree(run_dir, ignore_errors=True)
+            raise
     model_path = resolve(cfg.base_model)
     precision = resolve_precision(cfg.precision)
     quantization = resolve_quantization(cfg.quantization)

@@ -71,7 +71,8 @@ class ClassificationPack(Pack):
         self.definitions: dict[str, str] = {}
         self.synonyms: dict[str, str] = dict(self.default_synonyms)
         self.synonyms.update(self.options.get("synonyms") or {})
-        if self.options.get("labels_file"):
+        self.fixed_label_set = bool(self.options.get("labels_file"))
+        if self.fixed_label_set:
             self.definitions = read_label_file(self.options["labels_file"])
 
     @property
@@ -82,6 +83,13 @@ class ClassificationPack(Pack):
     def row_to_examples(self, rec: dict[str, Any], row: int) -> list[Example]:
         text = require_text(rec, self.options.get("text_column", "text"))
         label = self._label_value(rec)
+        if self.fixed_label_set:
+            outside = [lab for lab in self._reference_labels(label) if lab not in self.definitions]
+            if outside:
+                raise DataError(
+                    f"label {outside[0]!r} is not in the label file (known: {', '.join(self.labels)})",
+                    field=self.options.get("label_column", "label"),
+                )
         group_col = self.options.get("group_column")
         group = str(rec[group_col]) if group_col and rec.get(group_col) not in (None, "") else None
         ex_id = str(rec.get(self.options.get("id_column", "id"), row))
