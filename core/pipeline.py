@@ -65,6 +65,44 @@ def prepare_run(
     return report
 
 
+FAILED_MARKER = ".start_failed"
+
+
+def _start_shared_run(
+    pack: Pack, cfg: RunConfig, name: str | None, *, skip_invalid: bool, scrubber: Scrubber | None
+) -> Path:
+    """Under `accelerate launch`: rank 0 creates the run folder and prepares (and scrubs) the data once; the other
+    ranks wait, then read the same splits from disk. A failure on rank 0 is passed on, so no rank hangs."""
+    from accelerate import PartialState
+
+    if name is None:
+        raise RunError("multi-process training needs --name so every process writes to the same run folder")
+    run_dir = Path(cfg.output_dir) / name
+    if run_dir.exists() and any(run_dir.iterdir()):
+        raise RunError(f"{run_dir} already exists; pick another --name (or --resume it)")
+    import torch
+
+    # joins the process group the launcher set up: nccl on GPUs, gloo on CPU (the same state the Trainer uses)
+    state = PartialState(cpu=not torch.cuda.is_available())
+    state.wait_for_everyone()
+    if state.is_main_process:
+        run_dir = create_run_dir(cfg.output_dir, pack.name, name)
+        try:
+            save_config(run_dir, cfg)
+            prepare_run(pack, cfg, run_dir, skip_invalid=skip_invalid, scrubber=scrubber)
+        except BaseException as exc:
+            (run_dir / FAILED_MARKER).write_text(str(exc) or type(exc).__name__, encoding="utf-8")
+            state.wait_for_everyone()  # the folder stays (with the marker) so the other ranks can read why
+            raise
+    state.wait_for_everyone()
+    if not state.is_main_process:
+        marker = run_dir / FAILED_MARKER
+        if marker.is_file():
+            raise RunError(f"rank 0 could not start the run: {marker.read_text(encoding='utf-8')}")
+        pack.load_state(read_json(run_dir / "pack_state.json"))
+    return run_dir
+
+
 def train_and_evaluate(
     pack_name: str,
     cfg: RunConfig,
@@ -92,16 +130,16 @@ def train_and_evaluate(
     else:
         resolve(cfg.base_model)  # a wrong model path fails before a run folder exists
         pack = get_pack(pack_name, cfg.pack_options)
-        if world_size() > 1 and name is None:
-            raise RunError("multi-process training needs --name so every process writes to the same run folder")
-        run_dir = create_run_dir(cfg.output_dir, pack.name, name)
-        try:
-            save_config(run_dir, cfg)
-            prepare_run(pack, cfg, run_dir, skip_invalid=skip_invalid, scrubber=scrubber)
-        except BaseException:
-            if is_main_process():  # bad data: leave no half-made run folder behind
-                shutil.rmtree(run_dir, ignore_errors=True)
-            raise
+        if world_size() > 1:
+            run_dir = _start_shared_run(pack, cfg, name, skip_invalid=skip_invalid, scrubber=scrubber)
+        else:
+            run_dir = create_run_dir(cfg.output_dir, pack.name, name)
+            try:
+                save_config(run_dir, cfg)
+                prepare_run(pack, cfg, run_dir, skip_invalid=skip_invalid, scrubber=scrubber)
+            except BaseException:
+                shutil.rmtree(run_dir, ignore_errors=True)  # bad data: leave no half-made run folder behind
+                raise
     model_path = resolve(cfg.base_model)
     precision = resolve_precision(cfg.precision)
     quantization = resolve_quantization(cfg.quantization)
@@ -120,7 +158,12 @@ def train_and_evaluate(
         return run_dir
     results_path = run_dir / "results.json"
     results = read_json(results_path) if results_path.is_file() else {}
-    results["training"] = {**result.to_json(), "precision": precision, "quantization": quantization}
+    results["training"] = {
+        **result.to_json(),
+        "precision": precision,
+        "quantization": quantization,
+        "world_size": world_size(),
+    }
     results["data"] = read_json(run_dir / "data_report.json")
     write_json(results_path, results)
     if evaluate and load_split(run_dir, "test"):
