@@ -7,8 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import LABELS, TEMPLATES, run_vft, write_jsonl
 
+pytestmark = pytest.mark.slow  # two training processes: run by `make test` (CI)
 ROOT = Path(__file__).resolve().parents[1]
 ACCELERATE = shutil.which("accelerate", path=str(Path(sys.executable).parent)) or "accelerate"
 

@@ -66,7 +66,7 @@ def _configurable(path: Path, result: LoadResult, groups: dict[str, str]) -> lis
         if not (rec.get("description") or "").strip():
             result.count("magento_no_description")
             continue
-        attrs: dict[str, Any] = {"name": rec["name"], "category": _category(rec.get("categories", ""))}
+        attrs: dict[str, Any] = {"name": html.unescape(rec["name"]), "category": _category(rec.get("categories", ""))}
         if _price(rec.get("price")):
             attrs["price"] = _price(rec.get("price"))
         for key, value in _kv(rec.get("additional_attributes", "")).items():
@@ -104,7 +104,8 @@ def _simple(path: Path, result: LoadResult, groups: dict[str, str]) -> list[dict
         if not (rec.get("description") or "").strip():
             result.count("magento_no_description")
             continue
-        attrs: dict[str, Any] = {"name": rec["name"], "category": " > ".join(rec["category"].split("\n"))}
+        category = " > ".join(rec["category"].split("\n"))
+        attrs: dict[str, Any] = {"name": html.unescape(rec["name"]), "category": category}
         if _price(rec.get("price")):
             attrs["price"] = _price(rec.get("price"))
         for key, value in rec.items():
