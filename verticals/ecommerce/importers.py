@@ -56,6 +56,12 @@ def _group(description: str, sku: str, seen: dict[str, str]) -> str:
     return seen.setdefault(digest, sku)
 
 
+def _product(rec: dict[str, Any], attrs: dict[str, Any], groups: dict[str, str]) -> dict[str, Any]:
+    description = html_to_text(rec["description"])
+    return {"id": rec["sku"], "group": _group(description, rec["sku"], groups), "attributes": attrs,
+            "description": description}  # fmt: skip
+
+
 def _configurable(path: Path, result: LoadResult, groups: dict[str, str]) -> list[dict[str, Any]]:
     products = []
     for _, rec in read_rows(path):
@@ -89,11 +95,7 @@ def _configurable(path: Path, result: LoadResult, groups: dict[str, str]) -> lis
             attrs["sizes"] = sizes
         if colors:
             attrs["colors"] = colors
-        description = html_to_text(rec["description"])
-        products.append(
-            {"id": rec["sku"], "group": _group(description, rec["sku"], groups), "attributes": attrs,
-             "description": description}
-        )  # fmt: skip
+        products.append(_product(rec, attrs, groups))
     return products
 
 
@@ -117,11 +119,7 @@ def _simple(path: Path, result: LoadResult, groups: dict[str, str]) -> list[dict
                 continue
             values = [html.unescape(v.strip()) for v in str(value).split("\n") if v.strip()]
             attrs[key.removesuffix("_bags")] = values if len(values) > 1 else values[0]
-        description = html_to_text(rec["description"])
-        products.append(
-            {"id": rec["sku"], "group": _group(description, rec["sku"], groups), "attributes": attrs,
-             "description": description}
-        )  # fmt: skip
+        products.append(_product(rec, attrs, groups))
     return products
 
 
