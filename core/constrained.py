@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 MAX_CONSECUTIVE_WHITESPACE = 2
+CLOSING_RESERVE = 24  # tokens kept at the end of the budget for closing an answer that runs long
 
 
 def turn_end_id(tokenizer: Any) -> int:
@@ -91,8 +92,23 @@ def _control_ids(tokenizer: Any) -> frozenset[int]:
     return frozenset(out)
 
 
-def json_schema_processor(tokenizer: Any, schema: dict[str, Any], prompt_length: int) -> Any:
-    """Allow only tokens that keep the output a valid prefix of a JSON document matching `schema`."""
+@functools.lru_cache(maxsize=4)
+def _closing_ids(tokenizer: Any) -> frozenset[int]:
+    """Tokens that end things: quotes, brackets, braces (alone or together) and null."""
+    out = set()
+    for i in range(len(tokenizer)):
+        text = tokenizer.decode([i]).strip()
+        if text == "null" or (text and set(text) <= set('"]}')):
+            out.add(i)
+    return frozenset(out)
+
+
+def json_schema_processor(
+    tokenizer: Any, schema: dict[str, Any], prompt_length: int, max_new_tokens: int | None = None
+) -> Any:
+    """Allow only tokens that keep the output a valid prefix of a JSON document matching `schema`. With
+    max_new_tokens, the last CLOSING_RESERVE tokens of the budget prefer tokens that close the open string, list
+    or object (or fill a value with null), so an answer that runs long still ends as complete JSON."""
     import torch
     from lmformatenforcer import CharacterLevelParserConfig, JsonSchemaParser, TokenEnforcer
     from lmformatenforcer.consts import COMPLETE_ALPHABET
@@ -105,6 +121,8 @@ def json_schema_processor(tokenizer: Any, schema: dict[str, Any], prompt_length:
     eot = turn_end_id(tokenizer)
     blank = _whitespace_ids(tokenizer)
     control = _control_ids(tokenizer)
+    closing = _closing_ids(tokenizer)
+    reserve = min(CLOSING_RESERVE, max_new_tokens // 3) if max_new_tokens else 0
 
     class _Schema(LogitsProcessor):
         def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
@@ -120,7 +138,29 @@ def json_schema_processor(tokenizer: Any, schema: dict[str, Any], prompt_length:
                     tail = generated[-MAX_CONSECUTIVE_WHITESPACE:]
                     if len(tail) == MAX_CONSECUTIVE_WHITESPACE and all(t in blank for t in tail):
                         allowed = [t for t in allowed if t not in blank] or [eot]
+                    if reserve and len(generated) >= max_new_tokens - reserve:  # type: ignore[operator]
+                        allowed = [t for t in allowed if t in closing or t == eot] or allowed
                 mask[row, allowed] = 0
             return scores + mask
 
     return _Schema()
+
+
+def bound_schema(schema: dict[str, Any], *, max_items: int, max_chars: int) -> dict[str, Any]:
+    """A copy of `schema` where every array and free string has an upper size. Without bounds a small model can
+    repeat one list item until the token budget runs out and the answer is cut mid-JSON; with them the decoder
+    must close the list. Bounds already in the schema (or enums, constants, patterns) are kept."""
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, list):
+            return [walk(x) for x in node]
+        if not isinstance(node, dict):
+            return node
+        out = {key: walk(value) for key, value in node.items()}
+        if out.get("type") == "array":
+            out.setdefault("maxItems", max_items)
+        if out.get("type") == "string" and not {"enum", "const", "pattern", "format"} & out.keys():
+            out.setdefault("maxLength", max_chars)
+        return out
+
+    return walk(schema)

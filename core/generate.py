@@ -91,7 +91,7 @@ class Generator:
                     proc = (
                         choice_processor(tok, choices, width)
                         if choices
-                        else json_schema_processor(tok, json_schema or {}, width)
+                        else json_schema_processor(tok, json_schema or {}, width, max_new_tokens)
                     )
                     kwargs["logits_processor"] = LogitsProcessorList([proc])
                 t0 = time.perf_counter()

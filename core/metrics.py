@@ -132,7 +132,7 @@ def field_f1(
 
 
 def json_valid_rate(texts: Sequence[str]) -> float:
-    """Share of raw outputs that hold a JSON object (before any schema check)."""
+    """Share of raw outputs whose outermost JSON object is complete (before any schema check)."""
     from core.parsing import has_json_object
 
     return sum(has_json_object(t) for t in texts) / len(texts) if texts else 0.0

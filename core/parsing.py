@@ -24,8 +24,13 @@ def first_json_object(text: str) -> dict[str, Any]:
 
 
 def has_json_object(text: str) -> bool:
-    try:
-        first_json_object(text)
-    except ParseError:
+    """True when the answer's outermost object (from the first "{") is complete JSON. A truncated answer is not
+    valid even if one of its nested objects (a medication, say) happens to be complete."""
+    start = text.find("{")
+    if start == -1:
         return False
-    return True
+    try:
+        obj, _ = json.JSONDecoder().raw_decode(text[start:])
+    except json.JSONDecodeError:
+        return False
+    return isinstance(obj, dict)

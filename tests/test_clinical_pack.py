@@ -133,6 +133,22 @@ def test_bundled_sample_loads(pack):
     assert any(e.reference["vitals"] for e in result.examples)
 
 
+def test_decoding_bounds_come_from_the_training_forms_and_survive_the_run_folder(pack):
+    train = pack.load(pack.sample_data_path()).examples
+    pack.fit(train)
+    lists = ("secondary_complaints", "medications", "allergies", "symptoms")
+    longest = max(len(e.reference[f] or []) for e in train for f in lists)
+    assert pack.decoding_max_items == max(6, round(longest * 1.5))
+    schema = pack.output_json_schema()
+    symptoms = next(s for s in schema["properties"]["symptoms"]["anyOf"] if s.get("type") == "array")
+    assert symptoms["maxItems"] == pack.decoding_max_items
+    assert symptoms["items"]["maxLength"] == pack.decoding_max_chars
+    rebuilt = get_pack("clinical")
+    rebuilt.load_state(json.loads(json.dumps(pack.state())))
+    assert rebuilt.output_json_schema() == schema
+    IntakeForm.model_validate({"symptoms": ["cough"] * 40})  # the bounds limit decoding only, never gold data
+
+
 # -- scrubbing inside a run --------------------------------------------------------------------------------
 
 PLANTED = ["Margaret Thornbury", "MRN 55123987", "(617) 555-0142", "14 Wexford Street"]

@@ -53,3 +53,45 @@ def test_pack_constraint_prefers_choices():
     pack.definitions = {"A": "", "B": ""}
     assert set(pack.constraint()) == {"choices"}
     assert pack.output_json_schema()["properties"]["label"]["enum"] == ["A", "B"]
+
+
+class Tags(BaseModel):
+    tags: list[str]
+    kind: Literal["a", "b"] | None = None
+
+
+def test_bound_schema_caps_lists_and_free_strings_only():
+    from core.constrained import bound_schema
+
+    schema = {"type": "object", "properties": {
+        "xs": {"anyOf": [{"type": "array", "items": {"type": "string"}}, {"type": "null"}]},
+        "kept": {"type": "array", "maxItems": 9, "items": {"type": "string", "enum": ["p", "q"]}},
+        "code": {"type": "string", "pattern": "^[A-Z]+$"},
+    }}  # fmt: skip
+    bounded = bound_schema(schema, max_items=4, max_chars=30)
+    xs = bounded["properties"]["xs"]["anyOf"][0]
+    assert xs["maxItems"] == 4 and xs["items"]["maxLength"] == 30
+    assert bounded["properties"]["kept"]["maxItems"] == 9 and "maxLength" not in bounded["properties"]["kept"]["items"]
+    assert "maxLength" not in bounded["properties"]["code"]
+    assert "maxItems" not in schema["properties"]["xs"]["anyOf"][0]  # the input is not modified
+
+
+def test_bounded_schema_keeps_answers_complete_within_budget(generator):
+    from core.constrained import bound_schema
+    from core.parsing import has_json_object
+
+    schema = bound_schema(Tags.model_json_schema(), max_items=2, max_chars=6)
+    outs = generator.generate(PROMPTS, max_new_tokens=120, batch_size=3, json_schema=schema)
+    for out in outs:
+        assert has_json_object(out.text), out.text
+        tags = Tags.model_validate_json(out.text).tags
+        assert len(tags) <= 2 and all(len(t) <= 6 for t in tags), out.text
+
+
+def test_answers_that_run_long_are_closed_before_the_budget_ends(generator):
+    from core.parsing import has_json_object
+
+    schema = Tags.model_json_schema()  # unbounded: a random model writes long strings and lists
+    for budget in (30, 50):
+        outs = generator.generate(PROMPTS, max_new_tokens=budget, batch_size=3, json_schema=schema)
+        assert all(has_json_object(o.text) and o.new_tokens <= budget for o in outs), [o.text for o in outs]

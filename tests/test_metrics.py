@@ -40,3 +40,8 @@ def test_span_f1():
     pred = [["B-PER", "I-PER", "O", "O"]]
     out = metrics.span_f1(pred, ref)
     assert out["precision"] == 1.0 and out["recall"] == 0.5
+
+
+def test_json_valid_rate_needs_the_outer_object_complete():
+    truncated = '{"form": {"age": 3}, "meds": [{"name": "aspirin"}, {"name": "asp'
+    assert metrics.json_valid_rate(['Here: {"a": 1} done', '{"a": [1, 2]}', truncated, "no json"]) == 0.5

@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ValidationError
 
+from core.constrained import bound_schema
 from core.data import load_with, read_rows, require_text
 from core.errors import DataError, ParseError
 from core.pack import Example, LoadResult, Pack, TaskKind
@@ -22,6 +23,7 @@ from verticals.clinical.schema import IntakeForm, user_schema
 from verticals.clinical.scoring import score_forms
 
 DATA_DIR = Path(__file__).parent / "data"
+DEFAULT_MAX_ITEMS, DEFAULT_MAX_CHARS = 12, 80  # decoding bounds before `fit` has seen training forms
 
 FIELD_GUIDE = """\
 - chief_complaint: the main reason for the visit, a few words
@@ -57,6 +59,7 @@ class ClinicalPack(Pack):
         if self.options.get("schema_file"):
             self.form = user_schema(self.options["schema_file"])
         self.output_schema = self.form
+        self.decoding_max_items, self.decoding_max_chars = DEFAULT_MAX_ITEMS, DEFAULT_MAX_CHARS
 
     @property
     def custom_form(self) -> bool:
@@ -157,6 +160,41 @@ class ClinicalPack(Pack):
                         counts[key] = counts.get(key, 0) + 1
             summary[f"fields_with_reference_{name}"] = counts
         return summary
+
+    # -- decoding bounds --------------------------------------------------------------------------------
+    def fit(self, train: Sequence[Example]) -> None:
+        """Size limits for constrained decoding, from the longest list and string in the training forms (x1.5):
+        a small model that starts repeating a list item must close the list instead of running out of tokens."""
+        items, chars = 0, 0
+
+        def visit(value: Any) -> None:
+            nonlocal items, chars
+            if isinstance(value, list):
+                items = max(items, len(value))
+                for v in value:
+                    visit(v)
+            elif isinstance(value, dict):
+                for v in value.values():
+                    visit(v)
+            elif isinstance(value, str):
+                chars = max(chars, len(value))
+
+        for ex in train:
+            visit(ex.reference)
+        self.decoding_max_items = max(DEFAULT_MAX_ITEMS // 2, round(items * 1.5))
+        self.decoding_max_chars = max(DEFAULT_MAX_CHARS // 2, round(chars * 1.5))
+
+    def state(self) -> dict[str, Any]:
+        return {"decoding_max_items": self.decoding_max_items, "decoding_max_chars": self.decoding_max_chars}
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        self.decoding_max_items = int(state.get("decoding_max_items", DEFAULT_MAX_ITEMS))
+        self.decoding_max_chars = int(state.get("decoding_max_chars", DEFAULT_MAX_CHARS))
+
+    def output_json_schema(self) -> dict[str, Any]:
+        return bound_schema(
+            self.form.model_json_schema(), max_items=self.decoding_max_items, max_chars=self.decoding_max_chars
+        )
 
     # -- prompting --------------------------------------------------------------------------------------
     def system_prompt(self) -> str:
