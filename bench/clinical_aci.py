@@ -7,6 +7,7 @@ test_fraction of them for testing (never trained on) and eval_fraction for valid
 as documented in verticals/clinical/importers.py. Dialogues are scrubbed (consistent surrogates) before training.
 
 python -m bench.clinical_aci [--max-length 2048] [--epochs 1]
+python -m bench.clinical_aci --reuse runs/bench/aci-...   # evaluate an existing run again (no training)
 """
 
 from __future__ import annotations
@@ -60,9 +61,32 @@ def main() -> None:
     ap.add_argument("--max-length", type=int, default=2048)
     ap.add_argument("--epochs", type=float, default=1.0)
     ap.add_argument("--output-dir", default="runs/bench")
+    ap.add_argument("--reuse", type=Path, help="an earlier run of this benchmark: evaluate it again, no training")
     args = ap.parse_args()
     pack = get_pack("clinical")
     rows, derivation, full_names = pooled_records(pack)
+    started = time.time()
+    run_dir = reevaluate(args.reuse) if args.reuse else train_run(pack, rows, args)
+    report(run_dir, derivation, full_names, started, args)
+
+
+def reevaluate(run_dir: Path) -> Path:
+    """Score an earlier run's adapter with the current evaluation code (its data split and adapter unchanged;
+    the pack's state is fitted again on the run's own training split)."""
+    from core.evaluation import evaluate_run
+    from core.io import write_json
+    from core.report import write_report
+    from core.runs import load_split
+
+    pack = get_pack("clinical")
+    pack.fit(load_split(run_dir, "train"))
+    write_json(run_dir / "pack_state.json", pack.state())
+    evaluate_run(run_dir)
+    write_report(run_dir)
+    return run_dir
+
+
+def train_run(pack, rows: list[dict], args: argparse.Namespace) -> Path:
     with tempfile.TemporaryDirectory() as tmp:
         data = write_jsonl(Path(tmp) / "aci_train_valid.jsonl", rows)
         cfg = build_config(
@@ -82,10 +106,12 @@ def main() -> None:
                 "output_dir": args.output_dir,
             },
         )
-        started = time.time()
-        run_dir = train_and_evaluate(
+        return train_and_evaluate(
             "clinical", cfg, name=f"aci-{time.strftime('%Y%m%d-%H%M%S')}", scrubber=PresidioScrubber()
         )
+
+
+def report(run_dir: Path, derivation: dict[str, int], full_names: list[str], started: float, args) -> None:
     results = read_json(run_dir / "results.json")
     systems = results["systems"]
     rows_out = [
@@ -120,7 +146,8 @@ def main() -> None:
         "leak_check": leaks,
         "gain_over_best_prompted": best_tuned - best_prompted,
         "wall_s": time.time() - started,
-        "settings": vars(args),
+        "evaluated_at": results.get("evaluated_at"),
+        "settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
     }
     print(f"wrote {save('clinical_aci', payload)}")
 

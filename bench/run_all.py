@@ -10,7 +10,13 @@ import argparse
 import importlib
 import sys
 
-BENCHMARKS = ("bench.redact_recall", "bench.redact_throughput", "bench.generate_throughput", "bench.train_throughput")
+BENCHMARKS = (
+    "bench.redact_recall",
+    "bench.redact_throughput",
+    "bench.generate_throughput",
+    "bench.train_throughput",
+    "bench.train_memory",
+)
 QUALITY = ("bench.legal_cuad", "bench.clinical_aci", "bench.ecommerce_magento")
 
 

@@ -1,7 +1,8 @@
 """Training throughput, side by side in one script: (a) the plain TRL recipe a user would write (SFTTrainer with its
 defaults made to run on CPU: fp32, padded batches of 8, gradient checkpointing on) against (b) `vft train`'s path
 (pre-tokenized completion-only examples, padding-free packing, no checkpointing, precision: auto), on the same
-model, data (the legal pack's bundled training split), LoRA settings and number of optimizer steps.
+model, data (the legal pack's bundled training split), LoRA settings and number of optimizer steps; (b) packs as
+many 512-token rows per step as (a)'s 8 examples fill, so both see about the same data before the loss is compared.
 
 Each arm runs in its own process (peak RSS is per process). Both are scored with the same held-out loss function
 (mean cross-entropy on the answer tokens of the same dev examples). MFU uses ~4 x params FLOPs per trained token
@@ -25,6 +26,7 @@ from typing import Any
 from bench.common import save, table
 
 LORA = {"r": 16, "alpha": 32, "dropout": 0.05}
+PLAIN_BATCH = 8
 
 
 def matmul_peak(dtype_name: str, n: int = 2048, reps: int = 6) -> float:
@@ -85,7 +87,7 @@ def arm_plain(steps: int, dev_n: int) -> dict[str, Any]:
         for ex in train
     ]
     args = SFTConfig(
-        output_dir="/tmp/vft-bench-plain", max_steps=steps, per_device_train_batch_size=8,
+        output_dir="/tmp/vft-bench-plain", max_steps=steps, per_device_train_batch_size=PLAIN_BATCH,
         gradient_accumulation_steps=1,
         gradient_checkpointing=True, bf16=False, use_cpu=True, learning_rate=4e-4, logging_steps=1, report_to="none",
         save_strategy="no", max_length=512, packing=False, seed=42, disable_tqdm=True,
@@ -106,7 +108,7 @@ def arm_plain(steps: int, dev_n: int) -> dict[str, Any]:
     started = time.perf_counter()
     trainer.train()
     seconds = time.perf_counter() - started
-    examples = steps * 8
+    examples = steps * PLAIN_BATCH
     mean_len, mean_sup = sum(lengths) / len(lengths), sum(completion) / len(completion)
     return {
         "seconds": seconds,
@@ -123,16 +125,24 @@ def arm_vft(steps: int, dev_n: int) -> dict[str, Any]:
     import tempfile
 
     from core.config import build_config
+    from core.formatting import tokenize_example
     from core.models import load_tokenizer, resolve, resolve_precision, resolve_quantization
     from core.train import train
 
     pack, train_ex, dev = _splits(dev_n)
+    path = resolve("smollm2-135m")
+    tokenizer = load_tokenizer(path)
+    mean_tokens = sum(
+        len(tokenize_example(tokenizer, pack.prompt_messages(ex), ex.target, 512).input_ids) for ex in train_ex
+    ) / len(train_ex)
+    # the same data per optimizer step as (a)'s 8 padded examples: enough packed rows of 512 tokens to hold them
+    grad_accum = max(1, round(PLAIN_BATCH * mean_tokens / 512))
     cfg = build_config(
         pack_defaults=pack.default_config(),
         overrides={"pack": "legal", "max_steps": steps, "save_steps": 10_000, "eval_steps": 10_000,
-                   "learning_rate": 4e-4, "lora": LORA, "logging_steps": 1},
+                   "learning_rate": 4e-4, "lora": LORA, "logging_steps": 1, "max_length": 512, "batch_size": 1,
+                   "grad_accum": grad_accum},
     )  # fmt: skip
-    path = resolve(cfg.base_model)
     with tempfile.TemporaryDirectory() as tmp:
         result = train(
             pack, cfg, train_ex, [], Path(tmp), model_path=path, precision=resolve_precision(cfg.precision),
@@ -142,7 +152,6 @@ def arm_vft(steps: int, dev_n: int) -> dict[str, Any]:
         from transformers import AutoModelForCausalLM
 
         model = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(path), str(result.adapter_dir))
-        tokenizer = load_tokenizer(path)
         loss = held_out_loss(model, tokenizer, pack, dev)
     examples_seen = steps * cfg.batch_size * cfg.grad_accum  # packed rows; each row holds >= 1 example
     tokens = result.tokens_per_second * result.train_runtime_s
@@ -154,6 +163,7 @@ def arm_vft(steps: int, dev_n: int) -> dict[str, Any]:
         "tokens": tokens,
         "supervised_tokens": result.supervised_tokens_per_second * result.train_runtime_s,
         "precision": resolve_precision(cfg.precision),
+        "grad_accum": grad_accum,
         "eval_loss": loss,
     }
 
