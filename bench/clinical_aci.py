@@ -62,15 +62,16 @@ def main() -> None:
     ap.add_argument("--epochs", type=float, default=1.0)
     ap.add_argument("--output-dir", default="runs/bench")
     ap.add_argument("--reuse", type=Path, help="an earlier run of this benchmark: evaluate it again, no training")
+    ap.add_argument("--systems", nargs="+", help="with --reuse: only these systems (others keep their scores)")
     args = ap.parse_args()
     pack = get_pack("clinical")
     rows, derivation, full_names = pooled_records(pack)
     started = time.time()
-    run_dir = reevaluate(args.reuse) if args.reuse else train_run(pack, rows, args)
+    run_dir = reevaluate(args.reuse, args.systems) if args.reuse else train_run(pack, rows, args)
     report(run_dir, derivation, full_names, started, args)
 
 
-def reevaluate(run_dir: Path) -> Path:
+def reevaluate(run_dir: Path, systems: list[str] | None = None) -> Path:
     """Score an earlier run's adapter with the current evaluation code (its data split and adapter unchanged;
     the pack's state is fitted again on the run's own training split)."""
     from core.evaluation import evaluate_run
@@ -81,7 +82,7 @@ def reevaluate(run_dir: Path) -> Path:
     pack = get_pack("clinical")
     pack.fit(load_split(run_dir, "train"))
     write_json(run_dir / "pack_state.json", pack.state())
-    evaluate_run(run_dir)
+    evaluate_run(run_dir, systems=systems)
     write_report(run_dir)
     return run_dir
 

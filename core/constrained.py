@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 MAX_CONSECUTIVE_WHITESPACE = 2
-CLOSING_RESERVE = 24  # tokens kept at the end of the budget for closing an answer that runs long
+CLOSING_RESERVE = 40  # tokens kept at the end of the budget for closing an answer that runs long
 
 
 def turn_end_id(tokenizer: Any) -> int:
@@ -103,6 +103,12 @@ def _closing_ids(tokenizer: Any) -> frozenset[int]:
     return frozenset(out)
 
 
+@functools.lru_cache(maxsize=4)
+def _quote_closing_ids(tokenizer: Any) -> frozenset[int]:
+    """Closing tokens that begin with a quote ('"', '"]', '"}', ...): they end an open string before anything else."""
+    return frozenset(i for i in _closing_ids(tokenizer) if tokenizer.decode([i]).strip().startswith('"'))
+
+
 def json_schema_processor(
     tokenizer: Any, schema: dict[str, Any], prompt_length: int, max_new_tokens: int | None = None
 ) -> Any:
@@ -122,6 +128,7 @@ def json_schema_processor(
     blank = _whitespace_ids(tokenizer)
     control = _control_ids(tokenizer)
     closing = _closing_ids(tokenizer)
+    quotes = _quote_closing_ids(tokenizer)
     reserve = min(CLOSING_RESERVE, max_new_tokens // 3) if max_new_tokens else 0
 
     class _Schema(LogitsProcessor):
@@ -139,7 +146,14 @@ def json_schema_processor(
                     if len(tail) == MAX_CONSECUTIVE_WHITESPACE and all(t in blank for t in tail):
                         allowed = [t for t in allowed if t not in blank] or [eot]
                     if reserve and len(generated) >= max_new_tokens - reserve:  # type: ignore[operator]
-                        allowed = [t for t in allowed if t in closing or t == eot] or allowed
+                        # a quote first (inside a string, brackets are only text), then brackets and null; where
+                        # nothing closes (a required key must be written), at least no whitespace between tokens
+                        allowed = (
+                            [t for t in allowed if t in quotes or t == eot]
+                            or [t for t in allowed if t in closing]
+                            or [t for t in allowed if t not in blank]
+                            or allowed
+                        )
                 mask[row, allowed] = 0
             return scores + mask
 
