@@ -69,6 +69,31 @@ def test_kill_9_after_a_checkpoint_then_resume(tiny_model, tmp_path):
     assert model.peft_config["default"].r > 0
 
 
+def test_kill_9_before_any_checkpoint_then_resume_starts_clean(tiny_model, tmp_path):
+    run_dir = tmp_path / "runs" / "early"
+    args = [
+        *CLI, "train", "legal", "--data", str(_clauses(tmp_path)), "--base-model", str(tiny_model),
+        "--output-dir", str(tmp_path / "runs"), "--name", "early", "--max-steps", "12", "--no-eval",
+        "--set", "save_steps=1000", "--set", "eval_steps=1000", "--set", "max_length=512",
+    ]  # fmt: skip
+    log = run_dir / "train_log.jsonl"
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    started = _wait_for(lambda: log.is_file() and '"loss"' in log.read_text(encoding="utf-8"), 240, proc)
+    assert started, f"training never logged a step: {proc.stderr.read() if proc.poll() is not None else ''}"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not any(run_dir.glob("checkpoints/checkpoint-*")) and not (run_dir / "adapter").exists()
+    resumed = subprocess.run(
+        [*CLI, "train", "--resume", str(run_dir), "--no-eval"], capture_output=True, text=True, timeout=600
+    )  # fmt: skip
+    assert resumed.returncode == 0, resumed.stderr
+    training = json.loads((run_dir / "results.json").read_text())["training"]
+    assert training["resumed_from"] is None and training["global_step"] == 12
+    steps = [json.loads(line)["step"] for line in log.read_text(encoding="utf-8").splitlines() if '"loss"' in line]
+    assert steps == sorted(set(steps)), f"the log of the killed attempt was kept beside the new one: {steps}"
+    assert (run_dir / "adapter" / "adapter_model.safetensors").is_file()
+
+
 def test_kill_9_during_redaction_leaves_no_output(tmp_path):
     rows = [{"note": f"Patient John Carter, MRN 4455{i:04d}, phone (617) 555-{i % 10000:04d}."} for i in range(40_000)]
     src = write_jsonl(tmp_path / "notes.jsonl", rows)
