@@ -11,6 +11,11 @@ def test_defaults_are_valid():
     assert cfg.base_model == "smollm2-135m" and cfg.quantization == "auto" and cfg.precision == "auto"
 
 
+def test_random_shots_are_opt_in():
+    assert RunConfig().systems == ["zero_shot", "few_shot", "tuned"]
+    assert "few_shot_random" in build_config(overrides={"systems": ["zero_shot", "few_shot_random"]}).systems
+
+
 def test_precedence_pack_yaml_cli(tmp_path):
     y = tmp_path / "run.yaml"
     y.write_text("epochs: 3\nlora:\n  r: 4\n")

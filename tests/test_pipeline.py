@@ -49,6 +49,7 @@ def _cfg(tiny_model, clause_file, tmp_path, **extra):
         "eval_batch_size": 4,
         "eval_generation_examples": 4,
         "best_checkpoint_metric": "headline",
+        "systems": ["zero_shot", "few_shot", "few_shot_random", "tuned"],  # the opt-in diagnostic too
         **extra,
     }
     return build_config(overrides=overrides)
