@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.common import SHARED, save, table
+from bench.common import SHARED, reevaluate, save, table
 from core.config import build_config
 from core.data import read_rows
 from core.io import read_json, write_jsonl
@@ -69,22 +69,6 @@ def main() -> None:
     started = time.time()
     run_dir = reevaluate(args.reuse, args.systems) if args.reuse else train_run(pack, rows, args)
     report(run_dir, derivation, full_names, started, args)
-
-
-def reevaluate(run_dir: Path, systems: list[str] | None = None) -> Path:
-    """Score an earlier run's adapter with the current evaluation code (its data split and adapter unchanged;
-    the pack's state is fitted again on the run's own training split)."""
-    from core.evaluation import evaluate_run
-    from core.io import write_json
-    from core.report import write_report
-    from core.runs import load_split
-
-    pack = get_pack("clinical")
-    pack.fit(load_split(run_dir, "train"))
-    write_json(run_dir / "pack_state.json", pack.state())
-    evaluate_run(run_dir, systems=systems)
-    write_report(run_dir)
-    return run_dir
 
 
 def train_run(pack, rows: list[dict], args: argparse.Namespace) -> Path:

@@ -13,6 +13,23 @@ RESULTS = Path(__file__).parent / "results"
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
+def reevaluate(run_dir: Path, systems: list[str] | None = None) -> Path:
+    """Score an earlier benchmark run again with the current evaluation and decoding code: same data split, same
+    adapter; the pack's state is fitted again on the run's own training split (newer packs keep more state)."""
+    from core.evaluation import evaluate_run
+    from core.pack import get_pack
+    from core.report import write_report
+    from core.runs import load_config, load_split
+
+    cfg = load_config(run_dir)
+    pack = get_pack(cfg.pack or "", cfg.pack_options)
+    pack.fit(load_split(run_dir, "train"))
+    write_json(run_dir / "pack_state.json", pack.state())
+    evaluate_run(run_dir, systems=systems)
+    write_report(run_dir)
+    return run_dir
+
+
 def save(name: str, payload: dict[str, Any]) -> Path:
     payload = {"benchmark": name, "ran_at": time.strftime("%Y-%m-%d %H:%M:%S"), "machine": machine_info(), **payload}
     return write_json(RESULTS / f"{name}.json", payload)

@@ -4,6 +4,7 @@ parent; products sharing a description share a split). Prints the metric table a
 system.
 
 python -m bench.ecommerce_magento [--epochs 2]
+python -m bench.ecommerce_magento --reuse runs/bench/magento-...   # score an earlier run again (no training)
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from pathlib import Path
 
-from bench.common import SHARED, save, table
+from bench.common import SHARED, reevaluate, save, table
 from core.config import build_config
 from core.io import read_json
 from core.pack import get_pack
@@ -29,6 +31,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--epochs", type=float, default=2.0)
     ap.add_argument("--output-dir", default="runs/bench")
+    ap.add_argument("--reuse", type=Path, help="an earlier run of this benchmark: evaluate it again, no training")
     args = ap.parse_args()
     pack = get_pack("ecommerce")
     cfg = build_config(
@@ -43,7 +46,11 @@ def main() -> None:
         },
     )
     started = time.time()
-    run_dir = train_and_evaluate("ecommerce", cfg, name=f"magento-{time.strftime('%Y%m%d-%H%M%S')}")
+    run_dir = (
+        reevaluate(args.reuse)
+        if args.reuse
+        else train_and_evaluate("ecommerce", cfg, name=f"magento-{time.strftime('%Y%m%d-%H%M%S')}")
+    )
     results = read_json(run_dir / "results.json")
     systems = results["systems"]
     print(table(["system", *COLUMNS], [[n, *(s.get(c) for c in COLUMNS)] for n, s in systems.items()]))
@@ -71,7 +78,8 @@ def main() -> None:
         "data": results["data"],
         "gain_over_best_prompted": gain,
         "wall_s": time.time() - started,
-        "settings": vars(args),
+        "evaluated_at": results.get("evaluated_at"),
+        "settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
     }
     print(f"wrote {save('ecommerce_magento', payload)}")
 

@@ -100,6 +100,12 @@ class RunConfig(_Strict):
     few_shot_k: int = Field(3, ge=1, le=32)
     eval_batch_size: int = Field(16, ge=1)
     max_new_tokens: int | None = Field(None, ge=1, description="Default: the pack's own.")
+    no_repeat_ngram_size: int | None = Field(
+        None, ge=0, le=64, description="Never repeat an n-gram of the answer (0 = off). Default: the pack's own."
+    )
+    repetition_penalty: float = Field(
+        1.0, ge=1.0, le=2.0, description="Penalise tokens already in the answer (1.0 = off; prompt not counted)."
+    )
     threads: int | None = Field(None, ge=1, description="torch threads on CPU (default: all cores).")
     redaction: RedactionSettings = Field(default_factory=RedactionSettings)
     allow_unredacted: bool = Field(

@@ -99,7 +99,7 @@ def evaluate_run(
     """Evaluate a run folder's systems on its held-out split; update results.json and return it."""
     import torch
 
-    from core.generate import Generator
+    from core.generate import Decoding, Generator
     from core.models import load_model, load_tokenizer, resolve, resolve_precision
 
     run_dir = Path(run_dir)
@@ -131,7 +131,7 @@ def evaluate_run(
     if torch.cuda.is_available():
         model = model.to("cuda")
     generator = Generator(model, tokenizer, max_length=max(cfg.max_length, 4096), precision=precision)  # room for shots
-    max_new = cfg.max_new_tokens or pack.max_new_tokens
+    decoding = Decoding.for_run(pack, cfg).kwargs()
     refs = [ex.reference for ex in test]
     results_path = run_dir / "results.json"
     results: dict[str, Any] = read_json(results_path) if results_path.is_file() else {}
@@ -143,7 +143,7 @@ def evaluate_run(
         with _progress("base model on train (metric)", len(shown), show_progress) as (bar, task), _adapter_off(model):
             gens = generator.generate(
                 [pack.prompt_messages(ex) for ex in shown],
-                max_new_tokens=max_new,
+                **decoding,
                 batch_size=cfg.eval_batch_size,
                 on_batch=(lambda n: bar.advance(task, n)) if bar is not None else None,
             )
@@ -165,13 +165,13 @@ def evaluate_run(
 
             if name.startswith("tuned"):
                 gens = generator.generate(
-                    prompts, max_new_tokens=max_new, batch_size=cfg.eval_batch_size, **constraint, on_batch=advance
+                    prompts, **decoding, batch_size=cfg.eval_batch_size, **constraint, on_batch=advance
                 )
             else:
                 with _adapter_off(model):
                     gens = generator.generate(
                         prompts,
-                        max_new_tokens=max_new,
+                        **decoding,
                         batch_size=cfg.eval_batch_size,
                         **constraint,
                         on_batch=advance,

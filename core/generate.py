@@ -1,15 +1,57 @@
 """Batched generation with the training chat template: left padding, greedy by default, stop at end of turn,
-optional constrained decoding (core.constrained)."""
+optional constrained decoding (core.constrained) or repetition control for free text."""
 
 from __future__ import annotations
 
 import contextlib
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from core.formatting import Messages, chat_ids, end_of_turn_ids, fit_prompt
+
+
+@dataclass(frozen=True)
+class Decoding:
+    """How a pack's answers are decoded. The pack sets the defaults (`max_new_tokens`, `no_repeat_ngram_size`), a
+    run's config may override them; every caller (evaluation, predict, demos) decodes the same way."""
+
+    max_new_tokens: int
+    no_repeat_ngram_size: int = 0  # answer tokens only; 0 = off
+    repetition_penalty: float = 1.0  # answer tokens only; 1.0 = off
+
+    @classmethod
+    def for_run(cls, pack: Any, cfg: Any | None = None) -> Decoding:
+        ngram = getattr(cfg, "no_repeat_ngram_size", None)
+        return cls(
+            max_new_tokens=getattr(cfg, "max_new_tokens", None) or pack.max_new_tokens,
+            no_repeat_ngram_size=pack.no_repeat_ngram_size if ngram is None else ngram,
+            repetition_penalty=getattr(cfg, "repetition_penalty", None) or 1.0,
+        )
+
+    def kwargs(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def repetition_processors(no_repeat_ngram_size: int, repetition_penalty: float, prompt_width: int) -> list[Any]:
+    """transformers' own processors, restricted to the answer: for a decoder-only model they would otherwise count
+    the prompt, and forbid copying its product name or attribute values into the answer."""
+    from transformers import LogitsProcessor, NoRepeatNGramLogitsProcessor, RepetitionPenaltyLogitsProcessor
+
+    class _AnswerOnly(LogitsProcessor):
+        def __init__(self, inner: Any):
+            self.inner = inner
+
+        def __call__(self, input_ids: Any, scores: Any) -> Any:
+            return self.inner(input_ids[:, prompt_width:], scores)
+
+    procs: list[Any] = []
+    if repetition_penalty != 1.0:
+        procs.append(RepetitionPenaltyLogitsProcessor(float(repetition_penalty), prompt_ignore_length=prompt_width))
+    if no_repeat_ngram_size > 0:
+        procs.append(_AnswerOnly(NoRepeatNGramLogitsProcessor(no_repeat_ngram_size)))
+    return procs
 
 
 @dataclass
@@ -18,6 +60,7 @@ class Generation:
     new_tokens: int
     seconds: float  # wall time of the batch this prompt was in, shared evenly
     prompt_truncated: bool
+    token_ids: tuple[int, ...] = ()  # the new tokens, up to and including the stop token
 
 
 class Generator:
@@ -47,7 +90,11 @@ class Generator:
         on_batch: Callable[[int], None] | None = None,
         do_sample: bool = False,
         temperature: float = 1.0,
+        no_repeat_ngram_size: int = 0,
+        repetition_penalty: float = 1.0,
     ) -> list[Generation]:
+        """Constrained answers (choices / json_schema) get no repetition control: their structure repeats by design
+        (`"name": ` once per medication), and a ban could leave the constraint no token to choose."""
         import torch
 
         tok = self.tokenizer
@@ -94,6 +141,11 @@ class Generator:
                         else json_schema_processor(tok, json_schema or {}, width, max_new_tokens)
                     )
                     kwargs["logits_processor"] = LogitsProcessorList([proc])
+                elif no_repeat_ngram_size > 0 or repetition_penalty != 1.0:
+                    from transformers import LogitsProcessorList
+
+                    procs = repetition_processors(no_repeat_ngram_size, repetition_penalty, width)
+                    kwargs["logits_processor"] = LogitsProcessorList(procs)
                 t0 = time.perf_counter()
                 with torch.inference_mode(), self._autocast():
                     out = self.model.generate(
@@ -104,7 +156,7 @@ class Generator:
                     new = out[row, width:].tolist()
                     n_new = next((k + 1 for k, t in enumerate(new) if t in stop_ids), len(new))
                     text = tok.decode(new[:n_new], skip_special_tokens=True).strip()
-                    results[i] = Generation(text, n_new, elapsed / len(idx), encoded[i][1])
+                    results[i] = Generation(text, n_new, elapsed / len(idx), encoded[i][1], tuple(new[:n_new]))
                 if on_batch:
                     on_batch(len(idx))
         finally:

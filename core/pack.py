@@ -63,6 +63,7 @@ class Pack(ABC):
     output_schema: ClassVar[type[BaseModel] | None] = None
     redaction_fields: ClassVar[tuple[str, ...]] = ()  # non-empty = data must be scrubbed before training
     max_new_tokens: ClassVar[int] = 64
+    no_repeat_ngram_size: ClassVar[int] = 0  # free-text packs: block verbatim repeats inside one answer
 
     def __init__(self, options: dict[str, Any] | None = None):
         self.options: dict[str, Any] = dict(options or {})

@@ -38,7 +38,7 @@ def predict_file(
     from rich.progress import Progress
 
     from core.evaluation import load_run_pack, parse_outputs
-    from core.generate import Generator
+    from core.generate import Decoding, Generator
     from core.models import load_model, load_tokenizer, resolve, resolve_precision
     from core.runs import adapter_dir, has_adapter, load_config
 
@@ -61,7 +61,7 @@ def predict_file(
         task = bar.add_task("predicting", total=len(examples))
         gens = generator.generate(
             [pack.prompt_messages(e) for e in examples],
-            max_new_tokens=cfg.max_new_tokens or pack.max_new_tokens,
+            **Decoding.for_run(pack, cfg).kwargs(),
             batch_size=batch_size,
             **(pack.constraint() if constrained else {}),
             on_batch=lambda n: bar.advance(task, n),

@@ -24,7 +24,7 @@ class Answer:
 class RunModel:
     def __init__(self, pack_name: str, run_dir: Path | None = None, base_model: str = "smollm2-135m"):
         from core.evaluation import _adapter_off, load_run_pack
-        from core.generate import Generator
+        from core.generate import Decoding, Generator
         from core.models import load_model, load_tokenizer, resolve, resolve_precision
         from core.runs import adapter_dir, has_adapter, load_config
 
@@ -38,9 +38,11 @@ class RunModel:
                 raise RunError(f"{self.run_dir} is a '{cfg.pack}' run, not '{pack_name}'")
             self.pack: Pack = load_run_pack(self.run_dir, cfg)
             base_model, precision = cfg.base_model, resolve_precision(cfg.precision)
+            self.decoding = Decoding.for_run(self.pack, cfg)  # the demo decodes as the run was evaluated
         else:
             self.pack = get_pack(pack_name)
             precision = resolve_precision("auto")
+            self.decoding = Decoding.for_run(self.pack)
         model_path = resolve(base_model)
         self.base_model = base_model
         tokenizer = load_tokenizer(str(adapter_dir(self.run_dir)) if self.tuned else model_path)
@@ -60,14 +62,14 @@ class RunModel:
             raise ValueError("no fine-tuned adapter loaded")
         prompt = [self.pack.prompt_messages(text)]
         kwargs = self.pack.constraint() if constrained else {}
-        limit = max_new_tokens or self.pack.max_new_tokens
+        decoding = self.decoding.kwargs() | ({"max_new_tokens": max_new_tokens} if max_new_tokens else {})
         with self._lock:
             started = time.perf_counter()
             if tuned:
-                gen = self.generator.generate(prompt, max_new_tokens=limit, batch_size=1, **kwargs)[0]
+                gen = self.generator.generate(prompt, **decoding, batch_size=1, **kwargs)[0]
             else:
                 with self._adapter_off(self.model):
-                    gen = self.generator.generate(prompt, max_new_tokens=limit, batch_size=1, **kwargs)[0]
+                    gen = self.generator.generate(prompt, **decoding, batch_size=1, **kwargs)[0]
             seconds = time.perf_counter() - started
         try:
             return Answer(gen.text, self.pack.parse(gen.text), None, seconds)

@@ -103,7 +103,7 @@ def generation_eval_callback(
     from transformers import TrainerCallback
 
     from core.evaluation import parse_outputs
-    from core.generate import Generator
+    from core.generate import Decoding, Generator
 
     metric = f"eval_{pack.headline_metric}"
     prompts = [pack.prompt_messages(e) for e in examples]
@@ -114,9 +114,7 @@ def generation_eval_callback(
             if model is None or metrics is None:
                 return
             generator = Generator(model, tokenizer, max_length=max(cfg.max_length, 1024), precision=precision)
-            outs = generator.generate(
-                prompts, max_new_tokens=cfg.max_new_tokens or pack.max_new_tokens, batch_size=cfg.eval_batch_size
-            )
+            outs = generator.generate(prompts, **Decoding.for_run(pack, cfg).kwargs(), batch_size=cfg.eval_batch_size)
             parsed, _ = parse_outputs(pack, [o.text for o in outs])
             scores = pack.metrics(parsed, refs)
             metrics[metric] = float(scores[pack.headline_metric])

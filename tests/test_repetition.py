@@ -1,0 +1,63 @@
+"""Repetition control for free-text answers: verbatim repeats inside one answer are blocked, phrases copied from
+the prompt are not, and every caller decodes with the pack's settings unless the run overrides them."""
+
+from collections import Counter
+
+import pytest
+import torch
+
+from core.config import build_config
+from core.generate import Decoding, Generator, repetition_processors
+from core.models import load_model, load_tokenizer
+from core.pack import get_pack
+
+
+def _repeats(ids: list[int], n: int) -> bool:
+    return any(v > 1 for v in Counter(tuple(ids[i : i + n]) for i in range(len(ids) - n + 1)).values())
+
+
+def test_ngram_ban_counts_the_answer_not_the_prompt():
+    (ban,) = repetition_processors(3, 1.0, prompt_width=4)
+    prompt = [5, 6, 7, 8]
+    scores = torch.zeros(1, 20)
+    # the answer "5 6" follows a prompt holding "5 6 7": copying the prompt's phrase stays allowed
+    out = ban(torch.tensor([[*prompt, 5, 6]]), scores.clone())
+    assert torch.isfinite(out).all()
+    # the answer already said "9 10 11" and now says "9 10" again: 11 is banned, nothing else
+    out = ban(torch.tensor([[*prompt, 9, 10, 11, 9, 10]]), scores.clone())
+    assert out[0, 11] == float("-inf") and torch.isfinite(out[0, :11]).all() and torch.isfinite(out[0, 12:]).all()
+
+
+def test_repetition_penalty_ignores_the_prompt():
+    (penalty,) = repetition_processors(0, 2.0, prompt_width=3)
+    scores = torch.ones(1, 10)
+    out = penalty(torch.tensor([[1, 2, 3, 4]]), scores.clone())
+    assert out[0, 4] == 0.5 and (out[0, [1, 2, 3]] == 1.0).all()
+
+
+@pytest.fixture(scope="module")
+def generator(tiny_model):
+    tok = load_tokenizer(str(tiny_model))
+    tok.padding_side = "left"
+    return Generator(load_model(str(tiny_model), for_training=False), tok)
+
+
+def test_generated_answers_never_repeat_an_ngram(generator):
+    prompts = [[{"role": "user", "content": t}] for t in ("hello there", "a product", "x y z", "wash cold")]
+
+    def answers(**kw):
+        return [list(g.token_ids) for g in generator.generate(prompts, max_new_tokens=40, batch_size=4, **kw)]
+
+    free = answers()
+    assert any(_repeats(ids, 3) for ids in free), "the untrained fixture model should loop without control"
+    controlled = answers(no_repeat_ngram_size=3)
+    assert controlled != free
+    assert not any(_repeats(ids, 3) for ids in controlled)
+
+
+def test_decoding_comes_from_pack_then_run_config():
+    ecommerce, legal = get_pack("ecommerce"), get_pack("legal")
+    assert Decoding.for_run(ecommerce) == Decoding(max_new_tokens=160, no_repeat_ngram_size=6)
+    assert Decoding.for_run(legal).no_repeat_ngram_size == 0  # JSON answers repeat structure by design
+    cfg = build_config(overrides={"no_repeat_ngram_size": 0, "repetition_penalty": 1.2, "max_new_tokens": 99})
+    assert Decoding.for_run(ecommerce, cfg) == Decoding(99, 0, 1.2)
