@@ -144,7 +144,7 @@ def _markdown(run_dir: Path, results: dict[str, Any]) -> str:
     lines += [
         "",
         "Systems: `zero_shot` = base model with the pack's prompt; `few_shot` = base model with the k most "
-        "similar training examples; `few_shot_random` = k random training examples; `tuned` = the LoRA "
+        "similar training examples; `few_shot_random` (opt-in) = k random training examples; `tuned` = the LoRA "
         "adapter; `+constrained` = decoding limited to valid outputs.",
         "",
     ]
