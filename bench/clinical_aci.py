@@ -132,7 +132,7 @@ def report(run_dir: Path, derivation: dict[str, int], full_names: list[str], sta
         "gain_over_best_prompted": best_tuned - best_prompted,
         "wall_s": time.time() - started,
         "evaluated_at": results.get("evaluated_at"),
-        "settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+        "settings": vars(args),  # write_json stores paths as text
     }
     print(f"wrote {save('clinical_aci', payload)}")
 

@@ -79,7 +79,7 @@ def main() -> None:
         "gain_over_best_prompted": gain,
         "wall_s": time.time() - started,
         "evaluated_at": results.get("evaluated_at"),
-        "settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+        "settings": vars(args),  # write_json stores paths as text
     }
     print(f"wrote {save('ecommerce_magento', payload)}")
 

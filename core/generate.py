@@ -36,7 +36,9 @@ class Decoding:
 
 def repetition_processors(no_repeat_ngram_size: int, repetition_penalty: float, prompt_width: int) -> list[Any]:
     """transformers' own processors, restricted to the answer: for a decoder-only model they would otherwise count
-    the prompt, and forbid copying its product name or attribute values into the answer."""
+    the prompt, and forbid copying its product name or attribute values into the answer. None when both are off."""
+    if no_repeat_ngram_size <= 0 and repetition_penalty == 1.0:
+        return []
     from transformers import LogitsProcessor, NoRepeatNGramLogitsProcessor, RepetitionPenaltyLogitsProcessor
 
     class _AnswerOnly(LogitsProcessor):
@@ -131,20 +133,18 @@ class Generator:
                 else:
                     kwargs.update(temperature=None, top_p=None, top_k=None)
                 if choices or json_schema:
-                    from transformers import LogitsProcessorList
-
                     from core.constrained import choice_processor, json_schema_processor
 
-                    proc = (
+                    procs = [
                         choice_processor(tok, choices, width)
                         if choices
                         else json_schema_processor(tok, json_schema or {}, width, max_new_tokens)
-                    )
-                    kwargs["logits_processor"] = LogitsProcessorList([proc])
-                elif no_repeat_ngram_size > 0 or repetition_penalty != 1.0:
+                    ]
+                else:
+                    procs = repetition_processors(no_repeat_ngram_size, repetition_penalty, width)
+                if procs:
                     from transformers import LogitsProcessorList
 
-                    procs = repetition_processors(no_repeat_ngram_size, repetition_penalty, width)
                     kwargs["logits_processor"] = LogitsProcessorList(procs)
                 t0 = time.perf_counter()
                 with torch.inference_mode(), self._autocast():

@@ -41,24 +41,37 @@ def _wait_for(predicate, timeout: float, proc: subprocess.Popen) -> bool:
     return False
 
 
-def test_kill_9_after_a_checkpoint_then_resume(tiny_model, tmp_path):
-    run_dir = tmp_path / "runs" / "killed"
+def _train_until_killed(tmp_path: Path, tiny_model: Path, name: str, ready, *, max_steps: int, save_steps: int) -> Path:
+    """Start `vft train`, kill -9 it once `ready(run_dir)` holds, and return the run folder."""
+    run_dir = tmp_path / "runs" / name
     args = [
         *CLI, "train", "legal", "--data", str(_clauses(tmp_path)), "--base-model", str(tiny_model),
-        "--output-dir", str(tmp_path / "runs"), "--name", "killed", "--max-steps", "40", "--no-eval",
-        "--set", "save_steps=2", "--set", "eval_steps=1000", "--set", "max_length=512",
+        "--output-dir", str(tmp_path / "runs"), "--name", name, "--max-steps", str(max_steps), "--no-eval",
+        "--set", f"save_steps={save_steps}", "--set", "eval_steps=1000", "--set", "max_length=512",
     ]  # fmt: skip
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    done = _wait_for(lambda: any(run_dir.glob("checkpoints/checkpoint-*/trainer_state.json")), 240, proc)
-    assert done, f"no checkpoint before the run ended: {proc.stderr.read() if proc.poll() is not None else ''}"
+    reached = _wait_for(lambda: ready(run_dir), 240, proc)
+    assert reached, f"the run ended before the kill point: {proc.stderr.read() if proc.poll() is not None else ''}"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    assert not (run_dir / "adapter").exists()
+    return run_dir
+
+
+def _resume(run_dir: Path) -> dict:
     resumed = subprocess.run(
         [*CLI, "train", "--resume", str(run_dir), "--no-eval"], capture_output=True, text=True, timeout=600
     )  # fmt: skip
     assert resumed.returncode == 0, resumed.stderr
-    training = json.loads((run_dir / "results.json").read_text())["training"]
+    return json.loads((run_dir / "results.json").read_text())["training"]
+
+
+def test_kill_9_after_a_checkpoint_then_resume(tiny_model, tmp_path):
+    def checkpointed(run_dir: Path) -> bool:
+        return any(run_dir.glob("checkpoints/checkpoint-*/trainer_state.json"))
+
+    run_dir = _train_until_killed(tmp_path, tiny_model, "killed", checkpointed, max_steps=40, save_steps=2)
+    assert not (run_dir / "adapter").exists()
+    training = _resume(run_dir)
     assert training["resumed_from"] and "checkpoint-" in training["resumed_from"]
     assert training["global_step"] == 40
 
@@ -70,26 +83,16 @@ def test_kill_9_after_a_checkpoint_then_resume(tiny_model, tmp_path):
 
 
 def test_kill_9_before_any_checkpoint_then_resume_starts_clean(tiny_model, tmp_path):
-    run_dir = tmp_path / "runs" / "early"
-    args = [
-        *CLI, "train", "legal", "--data", str(_clauses(tmp_path)), "--base-model", str(tiny_model),
-        "--output-dir", str(tmp_path / "runs"), "--name", "early", "--max-steps", "12", "--no-eval",
-        "--set", "save_steps=1000", "--set", "eval_steps=1000", "--set", "max_length=512",
-    ]  # fmt: skip
-    log = run_dir / "train_log.jsonl"
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    started = _wait_for(lambda: log.is_file() and '"loss"' in log.read_text(encoding="utf-8"), 240, proc)
-    assert started, f"training never logged a step: {proc.stderr.read() if proc.poll() is not None else ''}"
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    def logged_a_step(run_dir: Path) -> bool:
+        log = run_dir / "train_log.jsonl"
+        return log.is_file() and '"loss"' in log.read_text(encoding="utf-8")
+
+    run_dir = _train_until_killed(tmp_path, tiny_model, "early", logged_a_step, max_steps=12, save_steps=1000)
     assert not any(run_dir.glob("checkpoints/checkpoint-*")) and not (run_dir / "adapter").exists()
-    resumed = subprocess.run(
-        [*CLI, "train", "--resume", str(run_dir), "--no-eval"], capture_output=True, text=True, timeout=600
-    )  # fmt: skip
-    assert resumed.returncode == 0, resumed.stderr
-    training = json.loads((run_dir / "results.json").read_text())["training"]
+    training = _resume(run_dir)
     assert training["resumed_from"] is None and training["global_step"] == 12
-    steps = [json.loads(line)["step"] for line in log.read_text(encoding="utf-8").splitlines() if '"loss"' in line]
+    log = (run_dir / "train_log.jsonl").read_text(encoding="utf-8")
+    steps = [json.loads(line)["step"] for line in log.splitlines() if '"loss"' in line]
     assert steps == sorted(set(steps)), f"the log of the killed attempt was kept beside the new one: {steps}"
     assert (run_dir / "adapter" / "adapter_model.safetensors").is_file()
 
