@@ -13,16 +13,18 @@ python -m bench.clinical_aci --reuse runs/bench/aci-...   # evaluate an existing
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import tempfile
 import time
 from pathlib import Path
 
-from bench.common import SHARED, reevaluate, save, table
+from bench.common import SHARED, reevaluate, run_settings, save, table
 from core.config import build_config
 from core.data import read_rows
 from core.io import read_json, write_jsonl
 from core.pack import get_pack
+from core.parsing import first_json_object
 from core.pipeline import train_and_evaluate
 from redaction.scrub import PresidioScrubber
 
@@ -54,6 +56,23 @@ def leak_check(run_dir: Path, full_names: list[str]) -> dict[str, object]:
             if pat.search(text):
                 found.setdefault(str(path.relative_to(run_dir)), []).append(name)
     return {"files_checked": len(files), "names_checked": len(full_names), "files_with_a_name": found}
+
+
+def repeated_items(run_dir: Path) -> dict[str, int]:
+    """Per system: list items the model wrote more than once in one answer (the form keeps each once)."""
+    out = {}
+    for path in sorted((run_dir / "predictions").glob("*.jsonl")):
+        dropped = 0
+        for line in path.read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            if row.get("parsed") is None:
+                continue
+            raw = first_json_object(row["raw"])
+            for key, value in row["parsed"].items():
+                if isinstance(value, list) and isinstance(raw.get(key), list):
+                    dropped += len(raw[key]) - len(value)
+        out[path.stem] = dropped
+    return out
 
 
 def main() -> None:
@@ -115,6 +134,8 @@ def report(run_dir: Path, derivation: dict[str, int], full_names: list[str], sta
     best_prompted = max(s["micro_f1"] for n, s in systems.items() if not n.startswith("tuned"))
     best_tuned = max(s["micro_f1"] for n, s in systems.items() if n.startswith("tuned"))
     leaks = leak_check(run_dir, full_names)
+    repeats = repeated_items(run_dir)
+    print(f"repeated list items (kept once on the form): {repeats}")
     audit = read_json(run_dir / "redaction_audit.json")
     print(f"training: {training['train_runtime_s']} s, {training['global_step']} steps, splits {data_report['splits']}")
     print(f"fine-tuned micro-F1 minus best prompted baseline: {best_tuned - best_prompted:+.3f}")
@@ -129,10 +150,11 @@ def report(run_dir: Path, derivation: dict[str, int], full_names: list[str], sta
         "target_derivation_counts": derivation,
         "redaction_audit": {k: audit[k] for k in ("rows", "rows_changed", "entities_total", "operator", "detector")},
         "leak_check": leaks,
+        "repeated_list_items": repeats,
         "gain_over_best_prompted": best_tuned - best_prompted,
         "wall_s": time.time() - started,
         "evaluated_at": results.get("evaluated_at"),
-        "settings": vars(args),  # write_json stores paths as text
+        "settings": run_settings(args, run_dir),
     }
     print(f"wrote {save('clinical_aci', payload)}")
 

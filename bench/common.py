@@ -30,6 +30,16 @@ def reevaluate(run_dir: Path, systems: list[str] | None = None) -> Path:
     return run_dir
 
 
+def run_settings(args: Any, run_dir: Path) -> dict[str, Any]:
+    """The command's options plus the training settings the run really used: with --reuse the command's own
+    --epochs default says nothing about the adapter being scored."""
+    from core.runs import load_config
+
+    cfg = load_config(run_dir)
+    trained = {"epochs": cfg.epochs, "max_length": cfg.max_length, "learning_rate": cfg.learning_rate}
+    return {**vars(args), "trained_with": trained}  # write_json stores paths as text
+
+
 def save(name: str, payload: dict[str, Any]) -> Path:
     payload = {"benchmark": name, "ran_at": time.strftime("%Y-%m-%d %H:%M:%S"), "machine": machine_info(), **payload}
     return write_json(RESULTS / f"{name}.json", payload)

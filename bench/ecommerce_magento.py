@@ -14,7 +14,7 @@ import json
 import time
 from pathlib import Path
 
-from bench.common import SHARED, reevaluate, save, table
+from bench.common import SHARED, reevaluate, run_settings, save, table
 from core.config import build_config
 from core.io import read_json
 from core.pack import get_pack
@@ -79,7 +79,7 @@ def main() -> None:
         "gain_over_best_prompted": gain,
         "wall_s": time.time() - started,
         "evaluated_at": results.get("evaluated_at"),
-        "settings": vars(args),  # write_json stores paths as text
+        "settings": run_settings(args, run_dir),
     }
     print(f"wrote {save('ecommerce_magento', payload)}")
 

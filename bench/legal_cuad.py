@@ -13,7 +13,7 @@ import argparse
 import time
 from pathlib import Path
 
-from bench.common import SHARED, save, table
+from bench.common import SHARED, run_settings, save, table
 from core.config import build_config
 from core.io import read_json
 from core.pack import get_pack
@@ -75,7 +75,7 @@ def main() -> None:
         "data": data,
         "gain_over_best_prompted": gain,
         "wall_s": time.time() - started,
-        "settings": vars(args),
+        "settings": run_settings(args, run_dir),
     }
     print(f"wrote {save('legal_cuad', payload)}")
 

@@ -43,6 +43,18 @@ def test_form_normalises_units_and_case():
     assert form["vitals"]["temperature"] == 98.7 and form["vitals"]["weight"] == "70 kg"
 
 
+def test_list_fields_are_sets_so_a_looping_answer_states_each_item_once(pack):
+    looping = pack.parse(
+        '{"symptoms": ["Headache", "nausea", "headache.", "headache"], "medications": '
+        '[{"name": "Lisinopril", "dose": "10 mg"}, {"name": "lisinopril", "dose": "20 mg"}, {"name": "aspirin"}]}'
+    )
+    assert looping["symptoms"] == ["headache", "nausea"]
+    assert [(m["name"], m["dose"]) for m in looping["medications"]] == [("lisinopril", "10 mg"), ("aspirin", None)]
+    ref = pack.validate_form({"symptoms": ["headache", "fever"]})
+    scores = pack.metrics([looping], [ref])["per_field"]["symptoms"]
+    assert scores["precision"] == 0.5 and scores["recall"] == 0.5  # not 1/4: the loop is one wrong item, not three
+
+
 def test_parse_finds_nested_json_in_prose(pack):
     out = pack.parse('Sure! ```json\n{"age": 40, "vitals": {"heart_rate": 80}, "allergies": []}\n``` done')
     assert out["age"] == 40 and out["vitals"]["heart_rate"] == 80 and out["allergies"] == []

@@ -2,6 +2,7 @@
 so "62-year-old" and 62, "128/72 mmHg" and "128/72", "Lisinopril" and "lisinopril" compare equal.
 
 Every field may be null: null means "not stated / no reference", and such a field is not scored on that example.
+List fields are sets (a repeated symptom or drug counts once).
 A user can replace the form with their own fields (see `user_schema`)."""
 
 from __future__ import annotations
@@ -113,9 +114,22 @@ class Vitals(_Form):
 
 
 def _text_list(v: Any) -> Any:
+    """List fields of the form are sets: normalised, and a repeated item kept once (first place). A small model
+    that loops on one symptom states it once on the form; gold lists are read the same way."""
     if v is None or not isinstance(v, list):
         return v
-    return [t for t in (clean_text(x) if isinstance(x, str) else x for x in v) if t is not None]
+    items = [t for t in (clean_text(x) if isinstance(x, str) else x for x in v) if t is not None]
+    return list(dict.fromkeys(items)) if all(isinstance(t, str) for t in items) else items
+
+
+def _unique_drugs(v: list[Medication] | None) -> list[Medication] | None:
+    """One entry per drug name (the first, which carries the dose/frequency the text states first)."""
+    if v is None:
+        return None
+    seen: dict[str, Medication] = {}
+    for med in v:
+        seen.setdefault(med.name, med)
+    return list(seen.values())
 
 
 class IntakeForm(_Form):
@@ -134,6 +148,7 @@ class IntakeForm(_Form):
     _lists = field_validator("secondary_complaints", "allergies", "symptoms", mode="before")(
         lambda cls, v: _text_list(v)
     )
+    _drugs = field_validator("medications", mode="after")(lambda cls, v: _unique_drugs(v))
 
 
 # -- user-defined forms ------------------------------------------------------------------------------------
