@@ -6,7 +6,7 @@ Data: ACI-Bench train (67) + valid (20) encounters pooled; the pack's hash split
 test_fraction of them for testing (never trained on) and eval_fraction for validation loss. Targets are derived
 as documented in verticals/clinical/importers.py. Dialogues are scrubbed (consistent surrogates) before training.
 
-python -m bench.clinical_aci [--max-length 2048] [--epochs 1]
+python -m bench.clinical_aci [--max-length 2048] [--epochs 2]
 python -m bench.clinical_aci --reuse runs/bench/aci-...   # evaluate an existing run again (no training)
 """
 
@@ -78,7 +78,7 @@ def repeated_items(run_dir: Path) -> dict[str, int]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--max-length", type=int, default=2048)
-    ap.add_argument("--epochs", type=float, default=1.0)
+    ap.add_argument("--epochs", type=float, default=2.0)
     ap.add_argument("--output-dir", default="runs/bench")
     ap.add_argument("--reuse", type=Path, help="an earlier run of this benchmark: evaluate it again, no training")
     ap.add_argument("--systems", nargs="+", help="with --reuse: only these systems (others keep their scores)")
