@@ -59,7 +59,8 @@ def leak_check(run_dir: Path, full_names: list[str]) -> dict[str, object]:
 
 
 def repeated_items(run_dir: Path) -> dict[str, int]:
-    """Per system: list items the model wrote more than once in one answer (the form keeps each once)."""
+    """Per system: list items the form dropped from the model's answers, i.e. repeats (each item is kept once) and
+    the rare empty string."""
     out = {}
     for path in sorted((run_dir / "predictions").glob("*.jsonl")):
         dropped = 0
