@@ -8,9 +8,10 @@ import pytest
 
 from core.config import build_config
 from core.errors import DataError, DataErrors, ParseError, RunError
-from core.pack import get_pack
+from core.pack import LoadResult, get_pack
 from core.pipeline import train_and_evaluate
 from tests.conftest import run_vft, write_jsonl
+from verticals.clinical.importers import medications_from_lines
 from verticals.clinical.schema import IntakeForm
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "clinical"
@@ -53,6 +54,18 @@ def test_list_fields_are_sets_so_a_looping_answer_states_each_item_once(pack):
     ref = pack.validate_form({"symptoms": ["headache", "fever"]})
     scores = pack.metrics([looping], [ref])["per_field"]["symptoms"]
     assert scores["precision"] == 0.5 and scores["recall"] == 0.5  # not 1/4: the loop is one wrong item, not three
+
+
+def test_an_item_saying_none_is_the_empty_list_not_an_item(pack):
+    form = pack.validate_form({"secondary_complaints": ["None"], "allergies": ["n/a", "Penicillin"]})
+    assert form["secondary_complaints"] == [] and form["allergies"] == ["penicillin"]
+
+
+def test_a_medications_section_that_denies_medications_is_the_empty_list():
+    result = LoadResult(examples=[])
+    lines = ["She denies needing medications.", "The patient denies taking any medication."]
+    assert medications_from_lines(lines, result) == [] and not result.counts
+    assert [m["name"] for m in medications_from_lines(["Lisinopril 10 mg daily."], result)] == ["lisinopril"]
 
 
 def test_parse_finds_nested_json_in_prose(pack):

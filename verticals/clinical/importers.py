@@ -5,7 +5,8 @@ ACI-Bench (dialogue + note + metadata CSV beside it), how each field is derived:
   patient_age, patient_gender (no metadata row -> those fields are null, counted as `aci_no_metadata`).
 - medications: lines of the note's MEDICATIONS / CURRENT MEDICATIONS section, one drug per line or per comma/"and"
   chunk; name = words before the first dose or route word, dose = "<number> <unit>", frequency = a known phrase.
-  "None" -> []. No section -> null (not scored). A line that yields no drug name counts as `aci_medication_unparsed`.
+  "None" (or "she denies needing medications") -> []. No section -> null (not scored). A line that yields no drug
+  name counts as `aci_medication_unparsed`.
 - allergies: the ALLERGIES section ("No known allergies" -> []); no section -> null.
 - vitals: numbers in the VITALS / VITALS REVIEWED section lines (blood pressure, pulse/heart rate, temperature,
   respiratory rate, oxygen saturation, weight). Qualitative-only lines ("Blood Pressure: Elevated.") give no value
@@ -47,7 +48,11 @@ _STOP_NAME = re.compile(
     r"ointment|patch|drops|as needed|prn|daily|twice|once)\b",
     re.IGNORECASE,
 )
-_NONE = re.compile(r"^(none|no (known )?(drug )?allergies|nkda|no medications|no current medications)\b", re.I)
+_NONE = re.compile(
+    r"^(none|no (known )?(drug )?allergies|nkda|no medications|no current medications)\b"
+    r"|^(the )?(patient|she|he) denies (taking |needing |using )?(any )?medications?\b",
+    re.I,
+)
 _LEAD = re.compile(
     r"^(the )?patient (reports|states|is) (taking|on)\s+|^(prescribed medications were|she takes|he takes)\s+", re.I
 )

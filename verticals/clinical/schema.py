@@ -2,7 +2,7 @@
 so "62-year-old" and 62, "128/72 mmHg" and "128/72", "Lisinopril" and "lisinopril" compare equal.
 
 Every field may be null: null means "not stated / no reference", and such a field is not scored on that example.
-List fields are sets (a repeated symptom or drug counts once).
+List fields are sets (a repeated symptom or drug counts once; "none" is the empty list).
 A user can replace the form with their own fields (see `user_schema`)."""
 
 from __future__ import annotations
@@ -113,12 +113,16 @@ class Vitals(_Form):
     _weight = field_validator("weight", mode="before")(lambda cls, v: weight(v))
 
 
+NO_ITEM = frozenset({"none", "no", "n/a", "na", "nil", "nothing"})
+
+
 def _text_list(v: Any) -> Any:
     """List fields of the form are sets: normalised, and a repeated item kept once (first place). A small model
-    that loops on one symptom states it once on the form; gold lists are read the same way."""
+    that loops on one symptom states it once on the form; gold lists are read the same way. An item that says
+    there is nothing ("none", "n/a") is not an item: ["none"] is the empty list."""
     if v is None or not isinstance(v, list):
         return v
-    items = [t for t in (clean_text(x) if isinstance(x, str) else x for x in v) if t is not None]
+    items = [t for t in (clean_text(x) if isinstance(x, str) else x for x in v) if t is not None and t not in NO_ITEM]
     return list(dict.fromkeys(items)) if all(isinstance(t, str) for t in items) else items
 
 
