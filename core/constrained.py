@@ -8,6 +8,8 @@ import functools
 from collections.abc import Sequence
 from typing import Any
 
+from core.unique_items import end_lists_at_repeats, list_cursor, unique_list_keys
+
 MAX_CONSECUTIVE_WHITESPACE = 2
 CLOSING_RESERVE = 40  # tokens kept at the end of the budget for closing an answer that runs long
 
@@ -114,7 +116,8 @@ def json_schema_processor(
 ) -> Any:
     """Allow only tokens that keep the output a valid prefix of a JSON document matching `schema`. With
     max_new_tokens, the last CLOSING_RESERVE tokens of the budget prefer tokens that close the open string, list
-    or object (or fill a value with null), so an answer that runs long still ends as complete JSON."""
+    or object (or fill a value with null), so an answer that runs long still ends as complete JSON. Before that,
+    a string list marked uniqueItems ends at its first repeated item (core.unique_items)."""
     import torch
     from lmformatenforcer import CharacterLevelParserConfig, JsonSchemaParser, TokenEnforcer
     from lmformatenforcer.consts import COMPLETE_ALPHABET
@@ -130,6 +133,7 @@ def json_schema_processor(
     closing = _closing_ids(tokenizer)
     quotes = _quote_closing_ids(tokenizer)
     reserve = min(CLOSING_RESERVE, max_new_tokens // 3) if max_new_tokens else 0
+    unique_keys = unique_list_keys(schema)
 
     class _Schema(LogitsProcessor):
         def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
@@ -141,11 +145,16 @@ def json_schema_processor(
                 else:
                     allowed = [t for t in enforcer.get_allowed_tokens(generated).allowed_tokens if t not in control]
                     allowed = allowed or [eot]
+                    closing_phase = bool(reserve) and len(generated) >= max_new_tokens - reserve  # type: ignore[operator]
+                    if unique_keys and not closing_phase:
+                        cursor = list_cursor(tokenizer.decode(generated))
+                        if cursor is not None and cursor.key in unique_keys:
+                            allowed = end_lists_at_repeats(cursor, allowed, tokenizer)
                     # The parser's own whitespace bound does not hold inside nested values; enforce it here.
                     tail = generated[-MAX_CONSECUTIVE_WHITESPACE:]
                     if len(tail) == MAX_CONSECUTIVE_WHITESPACE and all(t in blank for t in tail):
                         allowed = [t for t in allowed if t not in blank] or [eot]
-                    if reserve and len(generated) >= max_new_tokens - reserve:  # type: ignore[operator]
+                    if closing_phase:
                         # a quote first (inside a string, brackets are only text), then brackets and null; where
                         # nothing closes (a required key must be written), at least no whitespace between tokens
                         allowed = (
@@ -160,10 +169,13 @@ def json_schema_processor(
     return _Schema()
 
 
-def bound_schema(schema: dict[str, Any], *, max_items: int, max_chars: int) -> dict[str, Any]:
+def bound_schema(
+    schema: dict[str, Any], *, max_items: int, max_chars: int, unique_strings: bool = False
+) -> dict[str, Any]:
     """A copy of `schema` where every array and free string has an upper size. Without bounds a small model can
     repeat one list item until the token budget runs out and the answer is cut mid-JSON; with them the decoder
-    must close the list. Bounds already in the schema (or enums, constants, patterns) are kept."""
+    must close the list. Bounds already in the schema (or enums, constants, patterns) are kept. unique_strings:
+    string lists are sets to the pack, so mark them uniqueItems: the decoder ends such a list at its first repeat."""
 
     def walk(node: Any) -> Any:
         if isinstance(node, list):
@@ -173,6 +185,8 @@ def bound_schema(schema: dict[str, Any], *, max_items: int, max_chars: int) -> d
         out = {key: walk(value) for key, value in node.items()}
         if out.get("type") == "array":
             out.setdefault("maxItems", max_items)
+            if unique_strings and isinstance(out.get("items"), dict) and out["items"].get("type") == "string":
+                out.setdefault("uniqueItems", True)
         if out.get("type") == "string" and not {"enum", "const", "pattern", "format"} & out.keys():
             out.setdefault("maxLength", max_chars)
         return out

@@ -174,6 +174,12 @@ def test_decoding_bounds_come_from_the_training_forms_and_survive_the_run_folder
     IntakeForm.model_validate({"symptoms": ["cough"] * 40})  # the bounds limit decoding only, never gold data
 
 
+def test_the_forms_string_lists_are_sets_to_the_decoder(pack):
+    from core.unique_items import unique_list_keys
+
+    assert unique_list_keys(pack.output_json_schema()) == {"secondary_complaints", "allergies", "symptoms"}
+
+
 # -- scrubbing inside a run --------------------------------------------------------------------------------
 
 PLANTED = ["Margaret Thornbury", "MRN 55123987", "(617) 555-0142", "14 Wexford Street"]

@@ -193,7 +193,10 @@ class ClinicalPack(Pack):
 
     def output_json_schema(self) -> dict[str, Any]:
         return bound_schema(
-            self.form.model_json_schema(), max_items=self.decoding_max_items, max_chars=self.decoding_max_chars
+            self.form.model_json_schema(),
+            max_items=self.decoding_max_items,
+            max_chars=self.decoding_max_chars,
+            unique_strings=True,  # the form keeps each list item once
         )
 
     # -- prompting --------------------------------------------------------------------------------------

@@ -1,0 +1,162 @@
+"""Lists that are sets (`uniqueItems`) under constrained decoding. lm-format-enforcer checks structure, not repeats,
+so a small model can fill a list with one item until the token budget runs out, and the fields after it are never
+written. Where the schema marks a string list unique, the first repeated item ends the list: the decoder may close
+the repeat only with a bracket, and the form keeps the item once. (Forbidding the repeat outright was tried: the
+model then stretches the item into a near-copy, "right foot swelling in the right calf", and loops on.)"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+
+def unique_list_keys(schema: dict[str, Any]) -> frozenset[str]:
+    """Property names whose value (in any branch of anyOf/oneOf, through $ref) is an array of strings with
+    uniqueItems. Matched by name wherever the key appears: forms do not reuse a name for a different list."""
+    defs = schema.get("$defs", {})
+
+    def resolve(node: Any) -> Any:
+        ref = node.get("$ref", "") if isinstance(node, dict) else ""
+        return defs.get(ref.rsplit("/", 1)[-1], node) if ref.startswith("#/$defs/") else node
+
+    def branches(node: Any) -> Iterable[dict[str, Any]]:
+        node = resolve(node)
+        if not isinstance(node, dict):
+            return
+        yield node
+        for key in ("anyOf", "oneOf"):
+            for option in node.get(key, []):
+                yield from branches(option)
+
+    keys: set[str] = set()
+    seen: set[int] = set()
+
+    def walk(node: Any) -> None:
+        for branch in branches(node):
+            if id(branch) in seen:
+                continue
+            seen.add(id(branch))
+            for name, prop in branch.get("properties", {}).items():
+                for option in branches(prop):
+                    items = resolve(option.get("items", {}))
+                    if option.get("type") == "array" and option.get("uniqueItems") and items.get("type") == "string":
+                        keys.add(name)
+                walk(prop)
+            if "items" in branch:
+                walk(branch["items"])
+
+    walk(schema)
+    return frozenset(keys)
+
+
+def same_item(text: str) -> str:
+    """The comparison key of a list item: case, surrounding punctuation and runs of spaces do not matter."""
+    return " ".join(text.split()).strip(".;, ").casefold()
+
+
+@dataclass
+class _Container:
+    is_array: bool
+    key: str | None  # the object key this container is the value of
+    strings: list[str] = field(default_factory=list)  # arrays: the string items written so far
+    after_string: bool = False  # arrays: a string item just closed, no comma yet
+    last_key: str | None = None  # objects: the key whose value comes next
+
+
+@dataclass(frozen=True)
+class ListCursor:
+    """The answer ends in a list: inside a string item (partial is its text so far) or right after one."""
+
+    key: str | None
+    partial: str | None
+    items: tuple[str, ...]  # the list's string items written so far (closed ones)
+
+    def repeats_last(self) -> bool:
+        """Right after an item that repeats an earlier one."""
+        if self.partial is not None or not self.items:
+            return False
+        return same_item(self.items[-1]) in {same_item(s) for s in self.items[:-1]}
+
+
+def list_cursor(text: str) -> ListCursor | None:
+    """Scan a JSON prefix; a ListCursor when it ends inside a string item of an array or just after one."""
+    stack: list[_Container] = []
+    in_string = escaped = False
+    buffer: list[str] = []
+    expecting_key = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                buffer.append(ch)
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+                value = "".join(buffer)
+                top = stack[-1] if stack else None
+                if top is not None and not top.is_array and expecting_key:
+                    top.last_key, expecting_key = value, False
+                elif top is not None and top.is_array:
+                    top.strings.append(value)
+                    top.after_string = True
+            else:
+                buffer.append(ch)
+            continue
+        if ch.isspace():
+            continue
+        if stack and stack[-1].is_array:
+            stack[-1].after_string = False
+        if ch == '"':
+            in_string, buffer = True, []
+        elif ch in "{[":
+            parent = stack[-1] if stack else None
+            key = parent.last_key if parent is not None and not parent.is_array else None
+            stack.append(_Container(is_array=ch == "[", key=key))
+            expecting_key = ch == "{"
+        elif ch in "}]":
+            if stack:
+                stack.pop()
+            expecting_key = False
+        elif ch == "," and stack and not stack[-1].is_array:
+            expecting_key = True
+    if not stack or not stack[-1].is_array or escaped:
+        return None
+    top = stack[-1]
+    if in_string:
+        return ListCursor(top.key, "".join(buffer), tuple(top.strings))
+    return ListCursor(top.key, None, tuple(top.strings)) if top.after_string else None
+
+
+@functools.lru_cache(maxsize=4)
+def quote_pieces(tokenizer: Any) -> dict[int, tuple[str, str]]:
+    """Token id -> (text before, text after) its first quote, for every token with a quote it does not escape."""
+    out = {}
+    for i in range(len(tokenizer)):
+        head, quote, tail = tokenizer.decode([i]).partition('"')
+        if quote and not head.endswith("\\"):
+            out[i] = (head, tail)
+    return out
+
+
+def end_lists_at_repeats(cursor: ListCursor, allowed: list[int], tokenizer: Any) -> list[int]:
+    """The allowed tokens once a repeat must end its list: a repeat may close only without a comma ('"', '"]'), and
+    after it only a bracket may come. Unchanged when that leaves nothing (the constraint always wins)."""
+    if cursor.partial is not None:
+        pieces = quote_pieces(tokenizer)
+        earlier = {same_item(s) for s in cursor.items}
+
+        def ok(t: int) -> bool:
+            if t not in pieces:
+                return True
+            head, tail = pieces[t]
+            return "," not in tail or same_item(cursor.partial + head) not in earlier
+
+        kept = [t for t in allowed if ok(t)] if earlier else allowed
+    elif cursor.repeats_last():
+        kept = [t for t in allowed if tokenizer.decode([t]).strip().startswith("]")]
+    else:
+        kept = allowed
+    return kept or allowed
