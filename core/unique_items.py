@@ -131,32 +131,32 @@ def list_cursor(text: str) -> ListCursor | None:
 
 
 @functools.lru_cache(maxsize=4)
-def quote_pieces(tokenizer: Any) -> dict[int, tuple[str, str]]:
-    """Token id -> (text before, text after) its first quote, for every token with a quote it does not escape."""
+def _comma_closers(tokenizer: Any) -> dict[int, str]:
+    """Token id -> its text before the quote, for tokens that close a string and go on to a comma ('",', 'pain",')."""
     out = {}
     for i in range(len(tokenizer)):
         head, quote, tail = tokenizer.decode([i]).partition('"')
-        if quote and not head.endswith("\\"):
-            out[i] = (head, tail)
+        if quote and "," in tail and not head.endswith("\\"):
+            out[i] = head
     return out
+
+
+@functools.lru_cache(maxsize=4)
+def _bracket_first_ids(tokenizer: Any) -> frozenset[int]:
+    return frozenset(i for i in range(len(tokenizer)) if tokenizer.decode([i]).strip().startswith("]"))
 
 
 def end_lists_at_repeats(cursor: ListCursor, allowed: list[int], tokenizer: Any) -> list[int]:
     """The allowed tokens once a repeat must end its list: a repeat may close only without a comma ('"', '"]'), and
     after it only a bracket may come. Unchanged when that leaves nothing (the constraint always wins)."""
     if cursor.partial is not None:
-        pieces = quote_pieces(tokenizer)
         earlier = {same_item(s) for s in cursor.items}
-
-        def ok(t: int) -> bool:
-            if t not in pieces:
-                return True
-            head, tail = pieces[t]
-            return "," not in tail or same_item(cursor.partial + head) not in earlier
-
-        kept = [t for t in allowed if ok(t)] if earlier else allowed
+        closers = _comma_closers(tokenizer)
+        banned = {t for t, head in closers.items() if same_item(cursor.partial + head) in earlier} if earlier else set()
+        kept = [t for t in allowed if t not in banned] if banned else allowed
     elif cursor.repeats_last():
-        kept = [t for t in allowed if tokenizer.decode([t]).strip().startswith("]")]
+        brackets = _bracket_first_ids(tokenizer)
+        kept = [t for t in allowed if t in brackets]
     else:
         kept = allowed
     return kept or allowed
