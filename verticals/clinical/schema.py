@@ -7,6 +7,7 @@ A user can replace the form with their own fields (see `user_schema`)."""
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 from typing import Any, Literal
@@ -22,10 +23,11 @@ _space = re.compile(r"\s+")
 
 
 def first_number(value: Any) -> float | None:
+    """The first finite number in a value (JSON allows Infinity/NaN; a form field never means them)."""
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
-        return float(value)
+        return float(value) if math.isfinite(value) else None
     match = _number.search(str(value).replace(",", ""))
     return float(match.group(0)) if match else None
 
@@ -122,7 +124,8 @@ def _text_list(v: Any) -> Any:
     there is nothing ("none", "n/a") is not an item: ["none"] is the empty list."""
     if v is None or not isinstance(v, list):
         return v
-    items = [t for t in (clean_text(x) if isinstance(x, str) else x for x in v) if t is not None and t not in NO_ITEM]
+    cleaned = (clean_text(x) if isinstance(x, str) else x for x in v)
+    items = [t for t in cleaned if t is not None and not (isinstance(t, str) and t in NO_ITEM)]
     return list(dict.fromkeys(items)) if all(isinstance(t, str) for t in items) else items
 
 
