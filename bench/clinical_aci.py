@@ -22,10 +22,11 @@ from pathlib import Path
 from bench.common import SHARED, reevaluate, run_settings, save, table
 from core.config import build_config
 from core.data import read_rows
-from core.io import read_json, write_jsonl
+from core.io import write_jsonl
 from core.pack import get_pack
 from core.parsing import first_json_object
 from core.pipeline import train_and_evaluate
+from core.run_folder import RunFolder
 from redaction.scrub import PresidioScrubber
 
 ACI = SHARED / "clinical" / "aci_bench"
@@ -62,7 +63,7 @@ def repeated_items(run_dir: Path) -> dict[str, int]:
     """Per system: list items the form dropped from the model's answers, i.e. repeats (each item is kept once) and
     the rare empty string."""
     out = {}
-    for path in sorted((run_dir / "predictions").glob("*.jsonl")):
+    for path in sorted(RunFolder(run_dir).predictions_dir.glob("*.jsonl")):
         dropped = 0
         for line in path.read_text(encoding="utf-8").splitlines():
             row = json.loads(line)
@@ -122,7 +123,8 @@ def train_run(pack, rows: list[dict], args: argparse.Namespace) -> Path:
 
 
 def report(run_dir: Path, derivation: dict[str, int], full_names: list[str], started: float, args) -> None:
-    results = read_json(run_dir / "results.json")
+    folder = RunFolder(run_dir)
+    results = folder.read_results().model_dump(mode="json")
     systems = results["systems"]
     rows_out = [
         [n, s["micro_f1"], s["schema_valid_rate"], s.get("json_valid_rate"), (s.get("span") or {}).get("f1")]
@@ -142,7 +144,7 @@ def report(run_dir: Path, derivation: dict[str, int], full_names: list[str], sta
     leaks = leak_check(run_dir, full_names)
     repeats = repeated_items(run_dir)
     print(f"repeated list items (kept once on the form): {repeats}")
-    audit = read_json(run_dir / "redaction_audit.json")
+    audit = folder.load_redaction_audit() or {}
     print(f"training: {training['train_runtime_s']} s, {training['global_step']} steps, splits {data_report['splits']}")
     print(f"fine-tuned micro-F1 minus best prompted baseline: {best_tuned - best_prompted:+.3f}")
     print(f"redaction: {audit['rows_changed']}/{audit['rows']} texts changed, entities {audit['entities_total']}")

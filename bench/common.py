@@ -6,8 +6,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from core.evaluation import machine_info
 from core.io import write_json
+from core.machine import machine_info
 
 RESULTS = Path(__file__).parent / "results"
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -19,24 +19,29 @@ def reevaluate(run_dir: Path, systems: list[str] | None = None) -> Path:
     from core.evaluation import evaluate_run
     from core.pack import get_pack
     from core.report import write_report
-    from core.runs import load_config, load_split
+    from core.run_folder import RunFolder
 
-    cfg = load_config(run_dir)
+    folder = RunFolder.open(run_dir)
+    cfg = folder.load_config()
     pack = get_pack(cfg.pack or "", cfg.pack_options)
-    pack.fit(load_split(run_dir, "train"))
-    write_json(run_dir / "pack_state.json", pack.state())
-    evaluate_run(run_dir, systems=systems)
-    write_report(run_dir)
+    pack.fit(folder.load_split("train"))
+    folder.save_pack_state(pack.state())
+    evaluate_run(folder, systems=systems)
+    write_report(folder)
     return run_dir
 
 
 def run_settings(args: Any, run_dir: Path) -> dict[str, Any]:
     """The command's options plus the training settings the run really used: with --reuse the command's own
     --epochs default says nothing about the adapter being scored."""
-    from core.runs import load_config
+    from core.run_folder import RunFolder
 
-    cfg = load_config(run_dir)
-    trained = {"epochs": cfg.epochs, "max_length": cfg.max_length, "learning_rate": cfg.learning_rate}
+    cfg = RunFolder.open(run_dir).load_config()
+    trained = {
+        "epochs": cfg.training.epochs,
+        "max_length": cfg.training.max_length,
+        "learning_rate": cfg.training.learning_rate,
+    }
     return {**vars(args), "trained_with": trained}  # write_json stores paths as text
 
 

@@ -10,15 +10,14 @@ python -m bench.ecommerce_magento --reuse runs/bench/magento-...   # score an ea
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
 from bench.common import SHARED, reevaluate, run_settings, save, table
 from core.config import build_config
-from core.io import read_json
 from core.pack import get_pack
 from core.pipeline import train_and_evaluate
+from core.run_folder import RunFolder
 
 MAGENTO = SHARED / "ecommerce" / "magento"
 COLUMNS = (
@@ -51,13 +50,14 @@ def main() -> None:
         if args.reuse
         else train_and_evaluate("ecommerce", cfg, name=f"magento-{time.strftime('%Y%m%d-%H%M%S')}")
     )
-    results = read_json(run_dir / "results.json")
+    folder = RunFolder(run_dir)
+    results = folder.read_results().model_dump(mode="json")
     systems = results["systems"]
     print(table(["system", *COLUMNS], [[n, *(s.get(c) for c in COLUMNS)] for n, s in systems.items()]))
     print(f"brand-voice classifier: {results.get('metric_models')}")
     examples: dict[str, list[dict[str, str]]] = {}
     for name in systems:
-        rows = [json.loads(line) for line in (run_dir / "predictions" / f"{name}.jsonl").read_text().splitlines()]
+        rows = folder.read_predictions(name)
         examples[name] = [{"id": r["id"], "output": r["raw"]} for r in rows[:3]]
         for r in rows[:3]:
             print(f"--- {name} / {r['id']}\n{r['raw']}\n")

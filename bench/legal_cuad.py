@@ -15,9 +15,9 @@ from pathlib import Path
 
 from bench.common import SHARED, run_settings, save, table
 from core.config import build_config
-from core.io import read_json
 from core.pack import get_pack
 from core.pipeline import train_and_evaluate
+from core.run_folder import RunFolder
 
 CUAD = SHARED / "legal" / "cuad" / "master_clauses.csv"
 LABELS = Path(__file__).parents[1] / "verticals" / "legal" / "data" / "cuad_sample_labels.json"
@@ -56,7 +56,7 @@ def main() -> None:
     )
     started = time.time()
     run_dir = train_and_evaluate("legal", cfg, name=f"cuad-{time.strftime('%Y%m%d-%H%M%S')}")
-    results = read_json(run_dir / "results.json")
+    results = RunFolder(run_dir).read_results().model_dump(mode="json")
     rows = [[name, s["macro_f1"], s["accuracy"], s["parse_rate"]] for name, s in results["systems"].items()]
     print(table(["system", "macro-F1", "accuracy", "parse rate"], rows))
     training, data = results["training"], results["data"]

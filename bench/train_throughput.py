@@ -145,15 +145,15 @@ def arm_vft(steps: int, dev_n: int) -> dict[str, Any]:
     )  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         result = train(
-            pack, cfg, train_ex, [], Path(tmp), model_path=path, precision=resolve_precision(cfg.precision),
-            quantization=resolve_quantization(cfg.quantization),
+            pack, cfg, train_ex, [], Path(tmp), model_path=path, precision=resolve_precision(cfg.model.precision),
+            quantization=resolve_quantization(cfg.model.quantization),
         )  # fmt: skip
         from peft import PeftModel
         from transformers import AutoModelForCausalLM
 
         model = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(path), str(result.adapter_dir))
         loss = held_out_loss(model, tokenizer, pack, dev)
-    examples_seen = steps * cfg.batch_size * cfg.grad_accum  # packed rows; each row holds >= 1 example
+    examples_seen = steps * cfg.training.batch_size * cfg.training.grad_accum  # packed rows, each >= 1 example
     tokens = result.tokens_per_second * result.train_runtime_s
     per_example = result.train_tokens.tokens / max(result.train_tokens.examples, 1)
     return {
@@ -162,7 +162,7 @@ def arm_vft(steps: int, dev_n: int) -> dict[str, Any]:
         "packed_rows": examples_seen,
         "tokens": tokens,
         "supervised_tokens": result.supervised_tokens_per_second * result.train_runtime_s,
-        "precision": resolve_precision(cfg.precision),
+        "precision": resolve_precision(cfg.model.precision),
         "grad_accum": grad_accum,
         "eval_loss": loss,
     }

@@ -1,4 +1,6 @@
-"""The `vft` command. The only core module that may import redaction/ or demos/, and only lazily."""
+"""The `vft` command: the composition root, where core's machinery, the scrubber (redaction/) and the demos
+(demos/) are wired together. It is the one module of core/ that imports redaction/ and demos/, always lazily inside
+a command, so importing core never imports them; tests/test_layering.py holds every other module to that."""
 
 from __future__ import annotations
 
@@ -56,16 +58,42 @@ def _options(pairs: list[str] | None) -> dict[str, Any]:
 
 
 @app.command()
-def packs() -> None:
-    """List installed packs."""
-    from core.pack import available_packs, pack_class
+def packs(
+    options: Annotated[str | None, typer.Option("--options", help="List the options of this pack.")] = None,
+) -> None:
+    """List installed packs, or one pack's options (`vft packs --options legal`)."""
+    from core.pack import available_packs, options_table, pack_class
 
+    if options:
+        cls = pack_class(options)
+        table = Table("option", "type", "default", "description", title=f"{options} pack options (-O key=value)")
+        for row in options_table(cls):
+            table.add_row(row["option"], row["type"], row["default"], row["description"])
+        console.print(table)
+        return
     table = Table("pack", "task", "headline metric", "redaction", "description")
     for name in available_packs():
         cls = pack_class(name)
         table.add_row(
             name, cls.kind.value, cls.headline_metric, ", ".join(cls.redaction_fields) or "-", cls.description
         )
+    console.print(table)
+
+
+@app.command()
+def systems(
+    pack: Annotated[str | None, typer.Argument(help="Also list the systems this pack adds.")] = None,
+) -> None:
+    """List the systems evaluation can compare (`--set 'systems=[...]'`)."""
+    from core.pack import get_pack
+    from core.systems import get_system, registered
+
+    pack_obj = get_pack(pack) if pack else None
+    names = [*registered(), *(pack_obj.systems() if pack_obj else {})]
+    table = Table("system", "what it is")
+    for name in dict.fromkeys(names):
+        described = get_system(name, pack_obj).describe()
+        table.add_row(name, ", ".join(f"{k}: {v}" for k, v in described.items()))
     console.print(table)
 
 
@@ -127,10 +155,10 @@ def train(
     pack_obj = get_pack(pack, pack_options)
     cfg = build_config(pack_defaults=pack_obj.default_config(), yaml_path=config, overrides=overrides)
     scrubber = None
-    if pack_obj.needs_redaction and not cfg.allow_unredacted:
+    if pack_obj.needs_redaction and not cfg.privacy.allow_unredacted:
         from redaction.scrub import PresidioScrubber
 
-        scrubber = PresidioScrubber.from_config(cfg.redaction)
+        scrubber = PresidioScrubber.from_config(cfg.privacy)
     run_dir = train_and_evaluate(
         pack, cfg, name=name, evaluate=not no_eval, skip_invalid=skip_invalid, scrubber=scrubber
     )
@@ -138,24 +166,24 @@ def train(
 
 
 def _print_results(run_dir: Path) -> None:
-    from core.io import read_json
+    from core.run_folder import RunFolder
 
-    results_path = run_dir / "results.json"
-    if not results_path.is_file():
+    folder = RunFolder(run_dir)
+    results = folder.read_results()
+    if not results.systems and results.training is None:
         return
-    results = read_json(results_path)
-    table = Table("system", results.get("headline_metric", "headline"), "parse rate", title=f"{run_dir}")
-    for name, scores in results.get("systems", {}).items():
-        head, rate = scores.get("headline"), scores.get("parse_rate")
+    table = Table("system", results.headline_metric or "headline", "parse rate", title=f"{run_dir}")
+    for name, scores in results.systems.items():
+        head, rate = scores.headline, scores.parse_rate
         table.add_row(name, f"{head:.3f}" if head is not None else "-", f"{rate:.2f}" if rate is not None else "-")
     console.print(table)
-    tr = results.get("training", {})
-    if tr:
+    tr = results.training
+    if tr is not None:
         console.print(
-            f"training: {tr.get('global_step')} steps in {tr.get('train_runtime_s')} s, "
-            f"{tr.get('tokens_per_second')} tokens/s ({tr.get('precision')})"
+            f"training: {tr.global_step} steps in {tr.train_runtime_s} s, {tr.tokens_per_second} tokens/s "
+            f"({tr.precision})"
         )
-    console.print(f"report: {run_dir / 'report.html'}")
+    console.print(f"report: {folder.report_html_path}")
 
 
 @app.command("eval")
@@ -339,16 +367,36 @@ def config_show(
     pack: Annotated[str, typer.Argument(help="Pack name.")],
     config: Annotated[Path | None, typer.Option("--config", "-c")] = None,
     set_: Annotated[list[str] | None, typer.Option("--set")] = None,
+    option: Annotated[list[str] | None, typer.Option("--option", "-O", help="Pack option key=value.")] = None,
 ) -> None:
-    """Print the effective config for a pack (pack defaults < YAML < --set)."""
+    """Print the effective config for a pack (pack defaults < YAML < --set); pack options are checked too."""
     from core.config import build_config, dump_config
     from core.pack import get_pack
 
+    pack_obj = get_pack(pack, _options(option))
     overrides = {**_options(set_), "pack": pack}
+    if option:
+        overrides["pack_options"] = _options(option)
     print(
-        dump_config(build_config(pack_defaults=get_pack(pack).default_config(), yaml_path=config, overrides=overrides)),
+        dump_config(build_config(pack_defaults=pack_obj.default_config(), yaml_path=config, overrides=overrides)),
         end="",
     )
+
+
+@app.command()
+def schema(
+    what: Annotated[str, typer.Argument(help="config (the run config) or results (results.json).")] = "results",
+) -> None:
+    """Print a JSON schema: of the run config, or of a run folder's results.json."""
+    from core.config import config_schema
+    from core.results import results_json_schema
+
+    if what == "config":
+        print(config_schema())
+    elif what == "results":
+        print(json.dumps(results_json_schema(), indent=2))
+    else:
+        raise VftError(f"unknown schema '{what}' (config or results)")
 
 
 def main() -> None:

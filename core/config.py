@@ -1,4 +1,9 @@
-"""One typed run config. Precedence: pack defaults < YAML file < CLI flags. Unknown keys are errors."""
+"""The run config, split by concern the way TRL splits ModelConfig / SFTConfig / ScriptArguments: each part of the
+code takes only its own section (`cfg.model`, `cfg.training`, ...). Precedence: pack defaults < YAML file < CLI
+flags. Unknown keys are errors that name the key.
+
+Flat keys of the first release (`epochs: 3`, `--set max_length=3072`, `redaction.operator=tag`, `data: file.csv`)
+are still accepted and moved into their section, so existing YAML files and commands keep working."""
 
 from __future__ import annotations
 
@@ -11,7 +16,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from core.errors import ConfigError
 
-SYSTEMS = ("zero_shot", "few_shot", "few_shot_random", "tuned")
 # Compared by default: the base model prompted (zero-shot, few-shot with retrieved examples) and the fine-tuned one.
 # `few_shot_random` is a diagnostic (does retrieval matter?) that costs a quarter of evaluation time: opt in.
 DEFAULT_SYSTEMS = ("zero_shot", "few_shot", "tuned")
@@ -19,6 +23,20 @@ DEFAULT_SYSTEMS = ("zero_shot", "few_shot", "tuned")
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class ModelSettings(_Strict):
+    """Which base model, how it is loaded and on what numbers it computes."""
+
+    base_model: str = Field("smollm2-135m", description="Alias (`vft models`), local HF folder or hub id.")
+    trust_remote_code: bool = Field(False, description="Run model code from the model folder. Off by default.")
+    quantization: Literal["none", "4bit", "auto"] = Field(
+        "auto", description="'4bit' = QLoRA (bitsandbytes nf4). 'auto' = 4bit on CUDA, none on CPU."
+    )
+    precision: Literal["auto", "fp32", "bf16", "fp16"] = Field(
+        "auto", description="Compute precision. 'auto' = bf16 where the CPU or GPU supports it, else fp32."
+    )
+    threads: int | None = Field(None, ge=1, description="torch threads on CPU (default: all cores).")
 
 
 class LoraSettings(_Strict):
@@ -30,34 +48,9 @@ class LoraSettings(_Strict):
     )
 
 
-class RedactionSettings(_Strict):
-    """How packs that need PII scrubbing scrub their inputs before anything is trained."""
+class TrainingSettings(_Strict):
+    """The optimisation: mapped onto trl's SFTConfig in one place (core.train.sft_config)."""
 
-    operator: Literal["surrogate", "tag", "instance", "mask", "hash"] = Field(
-        "surrogate", description="Replacement: consistent fake values (surrogate), <TAG>, <TAG_1>, mask or hash."
-    )
-    detector: Literal["spacy", "regex"] = Field("spacy", description="spaCy NER + patterns, or patterns only.")
-    threshold: float = Field(0.4, ge=0, le=1, description="Minimum detection score.")
-    workers: int = Field(1, ge=1, description="spaCy processes.")
-
-
-class RunConfig(_Strict):
-    """Everything a training + evaluation run needs. Saved as config.yaml in the run folder."""
-
-    pack: str | None = Field(None, description="Registered pack name; set by `vft train PACK`.")
-    data: str | None = Field(None, description="Training file; default: the pack's bundled sample.")
-    pack_options: dict[str, Any] = Field(
-        default_factory=dict, description="Pack-specific options (column names, label file, ...)."
-    )
-    base_model: str = Field("smollm2-135m", description="Alias (`vft models`), local HF folder or hub id.")
-    trust_remote_code: bool = Field(False, description="Run model code from the model folder. Off by default.")
-    quantization: Literal["none", "4bit", "auto"] = Field(
-        "auto", description="'4bit' = QLoRA (bitsandbytes nf4). 'auto' = 4bit on CUDA, none on CPU."
-    )
-    precision: Literal["auto", "fp32", "bf16", "fp16"] = Field(
-        "auto", description="Compute precision. 'auto' = bf16 where the CPU or GPU supports it, else fp32."
-    )
-    lora: LoraSettings = Field(default_factory=LoraSettings)
     max_length: int = Field(1024, ge=32, le=131072, description="Longest training sequence in tokens.")
     epochs: float = Field(2.0, gt=0, le=1000)
     max_steps: int = Field(-1, ge=-1, description="Stop after this many optimizer steps (-1: use epochs).")
@@ -71,8 +64,6 @@ class RunConfig(_Strict):
     grad_accum: int = Field(2, ge=1)
     packing: bool = Field(True, description="Padding-free best-fit packing; documents stay apart.")
     gradient_checkpointing: bool = Field(False, description="Trade compute for memory.")
-    eval_fraction: float = Field(0.1, ge=0, lt=0.5, description="Validation share (eval loss, early stopping).")
-    test_fraction: float = Field(0.2, ge=0, lt=0.9, description="Held-out share scored after training.")
     eval_steps: int = Field(50, ge=1, description="Eval loss every N steps.")
     save_steps: int = Field(50, ge=1, description="Checkpoint every N steps (resume point).")
     logging_steps: int = Field(5, ge=1, description="Log train loss every N steps (train_log.jsonl).")
@@ -85,20 +76,38 @@ class RunConfig(_Strict):
         "eval_generation_examples > 0.",
     )
     early_stopping_patience: int | None = Field(None, ge=1, description="Evals without improvement before stop.")
-    seed: int = 42
-    output_dir: str = "runs"
+
+
+class DataSettings(_Strict):
+    """Which file, and how it is split."""
+
+    path: str | None = Field(None, description="Training file; default: the pack's bundled sample.")
+    eval_fraction: float = Field(0.1, ge=0, lt=0.5, description="Validation share (eval loss, early stopping).")
+    test_fraction: float = Field(0.2, ge=0, lt=0.9, description="Held-out share scored after training.")
     max_train_examples: int | None = Field(None, ge=1, description="Cap the training split (after shuffling).")
     max_dev_examples: int | None = Field(
         200, ge=1, description="Cap the validation split used for eval loss during training (seeded sample)."
     )
-    max_eval_examples: int | None = Field(200, ge=1, description="Cap the held-out examples that are generated.")
-    systems: list[Literal["zero_shot", "few_shot", "few_shot_random", "tuned"]] = Field(
+
+
+class EvaluationSettings(_Strict):
+    """Which systems are compared on the held-out split, and on how many examples."""
+
+    systems: list[str] = Field(
         default_factory=lambda: list(DEFAULT_SYSTEMS),
-        description="Systems compared on the held-out split (add few_shot_random to see what retrieval adds).",
+        description="Systems compared on the held-out split (`vft systems` lists them; add few_shot_random to see "
+        "what retrieval adds).",
+        min_length=1,
     )
-    constrained: bool = Field(True, description="Also score every system with constrained decoding (valid outputs).")
+    constrained: bool = Field(True, description="Also score every LLM system with constrained decoding.")
     few_shot_k: int = Field(3, ge=1, le=32)
     eval_batch_size: int = Field(16, ge=1)
+    max_eval_examples: int | None = Field(200, ge=1, description="Cap the held-out examples that are generated.")
+
+
+class DecodingSettings(_Strict):
+    """How answers are decoded; every caller (evaluation, predict, demos, serving) decodes the same way."""
+
     max_new_tokens: int | None = Field(None, ge=1, description="Default: the pack's own.")
     no_repeat_ngram_size: int | None = Field(
         None, ge=0, le=64, description="Never repeat an n-gram of the answer (0 = off). Default: the pack's own."
@@ -106,11 +115,78 @@ class RunConfig(_Strict):
     repetition_penalty: float = Field(
         1.0, ge=1.0, le=2.0, description="Penalise tokens already in the answer (1.0 = off; prompt not counted)."
     )
-    threads: int | None = Field(None, ge=1, description="torch threads on CPU (default: all cores).")
-    redaction: RedactionSettings = Field(default_factory=RedactionSettings)
+
+
+class PrivacySettings(_Strict):
+    """How packs that need PII scrubbing scrub their inputs before anything is trained."""
+
+    operator: Literal["surrogate", "tag", "instance", "mask", "hash"] = Field(
+        "surrogate", description="Replacement: consistent fake values (surrogate), <TAG>, <TAG_1>, mask or hash."
+    )
+    detector: Literal["spacy", "regex"] = Field("spacy", description="spaCy NER + patterns, or patterns only.")
+    threshold: float = Field(0.4, ge=0, le=1, description="Minimum detection score.")
+    workers: int = Field(1, ge=1, description="spaCy processes.")
     allow_unredacted: bool = Field(
         False, description="Train a pack that needs PII scrubbing on unscrubbed data. Recorded in the report."
     )
+
+
+SECTIONS: dict[str, type[_Strict]] = {
+    "model": ModelSettings,
+    "lora": LoraSettings,
+    "training": TrainingSettings,
+    "data": DataSettings,
+    "evaluation": EvaluationSettings,
+    "decoding": DecodingSettings,
+    "privacy": PrivacySettings,
+}
+
+
+class RunConfig(_Strict):
+    """Everything a training + evaluation run needs. Saved as config.yaml in the run folder."""
+
+    pack: str | None = Field(None, description="Registered pack name; set by `vft train PACK`.")
+    pack_options: dict[str, Any] = Field(
+        default_factory=dict, description="Pack-specific options (`vft packs --options PACK` lists them)."
+    )
+    seed: int = 42
+    output_dir: str = "runs"
+    model: ModelSettings = Field(default_factory=ModelSettings)
+    lora: LoraSettings = Field(default_factory=LoraSettings)
+    training: TrainingSettings = Field(default_factory=TrainingSettings)
+    data: DataSettings = Field(default_factory=DataSettings)
+    evaluation: EvaluationSettings = Field(default_factory=EvaluationSettings)
+    decoding: DecodingSettings = Field(default_factory=DecodingSettings)
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
+
+
+def _leaf_owners() -> dict[str, str]:
+    """Flat key -> its section, for the keys that live in exactly one section (all of them today)."""
+    owners: dict[str, list[str]] = {}
+    for section, model in SECTIONS.items():
+        for name in model.model_fields:
+            owners.setdefault(name, []).append(section)
+    return {name: sections[0] for name, sections in owners.items() if len(sections) == 1}
+
+
+def nest_flat_keys(raw: dict[str, Any]) -> dict[str, Any]:
+    """Move first-release flat keys into their sections; leave anything unknown for validation to reject."""
+    out: dict[str, Any] = {}
+    owners = _leaf_owners()
+    for key, value in raw.items():
+        if key == "data" and (value is None or isinstance(value, str)):
+            out.setdefault("data", {})["path"] = value
+        elif key == "redaction" and isinstance(value, dict):
+            out["privacy"] = _deep_merge(out.get("privacy", {}), value)
+        elif key in RunConfig.model_fields:
+            out[key] = (
+                _deep_merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+            )
+        elif key in owners:
+            out.setdefault(owners[key], {})[key] = value
+        else:
+            out[key] = value
+    return out
 
 
 def _deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
@@ -149,33 +225,42 @@ def _format_validation(err: ValidationError, source: str) -> str:
     return f"invalid config ({source}): " + "; ".join(lines)
 
 
+def read_yaml_config(path: str | Path) -> dict[str, Any]:
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file not found: {path}")
+    try:
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(loaded, dict):
+        raise ConfigError(f"{path}: top level must be a mapping of config keys")
+    return loaded
+
+
 def build_config(
     *,
     pack_defaults: dict[str, Any] | None = None,
     yaml_path: str | Path | None = None,
     overrides: dict[str, Any] | None = None,
 ) -> RunConfig:
-    merged: dict[str, Any] = dict(pack_defaults or {})
+    merged: dict[str, Any] = nest_flat_keys(dict(pack_defaults or {}))
     source = "defaults"
     if yaml_path is not None:
-        path = Path(yaml_path)
-        if not path.is_file():
-            raise ConfigError(f"config file not found: {path}")
-        try:
-            loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{path}: not valid YAML: {exc}") from None
-        if not isinstance(loaded, dict):
-            raise ConfigError(f"{path}: top level must be a mapping of config keys")
-        merged = _deep_merge(merged, loaded)
-        source = str(path)
+        merged = _deep_merge(merged, nest_flat_keys(read_yaml_config(yaml_path)))
+        source = str(yaml_path)
     if overrides:
-        merged = _deep_merge(merged, overrides)
+        merged = _deep_merge(merged, nest_flat_keys(overrides))
         source += " + command-line flags"
     try:
         return RunConfig.model_validate(merged)
     except ValidationError as exc:
         raise ConfigError(_format_validation(exc, source)) from None
+
+
+def load_run_config(text: str) -> RunConfig:
+    """A saved config.yaml (nested, or flat from the first release) -> RunConfig."""
+    return RunConfig.model_validate(nest_flat_keys(yaml.safe_load(text) or {}))
 
 
 def config_schema() -> str:

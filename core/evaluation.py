@@ -1,46 +1,56 @@
-"""Score what the models generate on the held-out split: base zero-shot, base few-shot (retrieved and random
-shots) and the fine-tuned adapter, each also with constrained decoding where the pack has a finite output set.
-Writes predictions/{system}.jsonl and results.json; a malformed output counts as wrong."""
+"""Score what each system answers on the held-out split, in four steps: choose the examples, run each system,
+score its answers with the pack's metrics, write predictions and results. A malformed output counts as wrong."""
 
 from __future__ import annotations
 
-import platform
+import random
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from core import metrics
 from core.config import RunConfig
 from core.errors import ParseError, RunError
-from core.fewshot import Retriever, few_shot_messages, random_shots
-from core.formatting import Messages
-from core.io import read_json, write_json, write_jsonl
+from core.loaded_run import load_run_pack, open_run
+from core.machine import machine_info
 from core.pack import Example, Pack
-from core.runs import adapter_dir, has_adapter, load_config, load_split
-
-CONSTRAINED = "+constrained"
-
-
-def system_names(cfg: RunConfig, pack: Pack, *, tuned_available: bool) -> list[str]:
-    names = [s for s in cfg.systems if s != "tuned" or tuned_available]
-    if cfg.constrained and pack.constraint():
-        names += [f"{s}{CONSTRAINED}" for s in list(names)]
-    return names
+from core.progress import progress_bar
+from core.results import RunResults, SystemScores
+from core.run_folder import RunFolder
+from core.systems import Answer, System, SystemContext, plan_systems
 
 
-def build_prompts(
-    system: str, pack: Pack, test: Sequence[Example], train: Sequence[Example], cfg: RunConfig
-) -> list[Messages]:
-    base = system.removesuffix(CONSTRAINED)
-    if base in ("zero_shot", "tuned"):
-        return [pack.prompt_messages(ex) for ex in test]
-    if base == "few_shot":
-        retriever = Retriever(train)
-        return [few_shot_messages(pack, ex, retriever.nearest(ex.text, cfg.few_shot_k)) for ex in test]
-    if base == "few_shot_random":
-        return [few_shot_messages(pack, ex, random_shots(train, cfg.few_shot_k, cfg.seed, ex.id)) for ex in test]
-    raise ValueError(f"unknown system {system}")
+def choose_examples(
+    test: Sequence[Example], cfg: RunConfig, max_examples: int | None = None
+) -> tuple[list[Example], str]:
+    """The held-out examples to score and why those: all of them, or a seeded sample (not the first rows, which
+    are often one contract) when a cap is set."""
+    limit = max_examples or cfg.evaluation.max_eval_examples
+    if limit is not None and len(test) > limit:
+        keep = set(random.Random(cfg.seed).sample(range(len(test)), limit))
+        chosen = [ex for i, ex in enumerate(test) if i in keep]
+        return chosen, f"a seeded sample of {limit} of the {len(test)} held-out examples (cap {limit})"
+    return list(test), f"all {len(test)} held-out examples"
+
+
+@dataclass
+class SystemRun:
+    system: System
+    answers: list[Answer]
+    seconds: float
+
+
+def run_system(system: System, ctx: SystemContext, examples: Sequence[Example], *, show_progress: bool) -> SystemRun:
+    with progress_bar(f"{system.name:<24}", len(examples), show_progress) as advance:
+        ctx.progress = advance
+        started = time.perf_counter()
+        answers = system.answer(ctx, examples)
+        seconds = time.perf_counter() - started
+    if len(answers) != len(examples):
+        raise RunError(f"system {system.name} returned {len(answers)} answers for {len(examples)} examples")
+    return SystemRun(system, answers, seconds)
 
 
 def parse_outputs(pack: Pack, texts: Sequence[str]) -> tuple[list[Any | None], list[str | None]]:
@@ -56,197 +66,97 @@ def parse_outputs(pack: Pack, texts: Sequence[str]) -> tuple[list[Any | None], l
     return parsed, errors
 
 
-def machine_info() -> dict[str, Any]:
-    import os
+def score_run(pack: Pack, run: SystemRun, examples: Sequence[Example]) -> tuple[SystemScores, list[dict[str, Any]]]:
+    """The pack's metrics on one system's answers, plus the rows of its predictions file."""
+    texts = [a.text for a in run.answers]
+    parsed, errors = parse_outputs(pack, texts)
+    scores = pack.metrics(parsed, [ex.reference for ex in examples], inputs=[ex.text for ex in examples])
+    if pack.output_json_schema() is not None and pack.allowed_outputs() is None:
+        scores["json_valid_rate"] = metrics.json_valid_rate(texts)
+    result = SystemScores(
+        system=run.system.describe(),
+        headline=scores.get(pack.headline_metric),
+        examples_per_second=len(examples) / run.seconds if run.seconds else None,
+        generated_tokens=sum(a.new_tokens for a in run.answers),
+        **{k: v for k, v in scores.items() if k != "headline"},
+    )
+    rows = []
+    for ex, answer, p, err in zip(examples, run.answers, parsed, errors, strict=True):
+        row = {
+            "id": ex.id,
+            "system": run.system.name,
+            "raw": answer.text,
+            "parsed": p,
+            "parse_error": err,
+            "reference": ex.reference,
+            "correct": p == ex.reference,
+            "prompt_truncated": answer.prompt_truncated,
+        }
+        if answer.probabilities is not None:
+            row["probabilities"] = answer.probabilities
+        rows.append(row)
+    return result, rows
 
-    import torch
 
-    info = {
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "cpu_count": os.cpu_count(),
-        "platform": platform.platform(),
-    }
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                info["cpu"] = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    if torch.cuda.is_available():
-        info["gpu"] = torch.cuda.get_device_name(0)
-    return info
-
-
-def load_run_pack(run_dir: Path, cfg: RunConfig) -> Pack:
-    from core.pack import get_pack
-
-    pack = get_pack(cfg.pack or "", cfg.pack_options)
-    state_path = run_dir / "pack_state.json"
-    if state_path.is_file():
-        pack.load_state(read_json(state_path))
-    return pack
+def fit_pack_metrics(ctx: SystemContext, folder: RunFolder, *, show_progress: bool) -> dict[str, Any] | None:
+    """Packs whose metric learns from the base model's own outputs (e.g. brand voice) get them on a seeded sample
+    of training inputs first."""
+    pack, cfg = ctx.pack, ctx.config
+    if not pack.base_outputs_for_metrics or not ctx.train:
+        return None
+    shown = random.Random(cfg.seed).sample(ctx.train, min(pack.base_outputs_for_metrics, len(ctx.train)))
+    with progress_bar("base model on train (metric)", len(shown), show_progress) as advance:
+        gens = ctx.model.generate([pack.prompt_messages(ex) for ex in shown], tuned=False, on_batch=advance)
+    folder.write_predictions("base_on_train", ({"id": ex.id, "raw": g.text} for ex, g in zip(shown, gens, strict=True)))
+    return pack.fit_metrics(shown, [g.text for g in gens])
 
 
 def evaluate_run(
-    run_dir: str | Path,
+    run_dir: str | Path | RunFolder,
     *,
     systems: Sequence[str] | None = None,
     max_examples: int | None = None,
     show_progress: bool = True,
-) -> dict[str, Any]:
+) -> RunResults:
     """Evaluate a run folder's systems on its held-out split; update results.json and return it."""
-    import torch
-
-    from core.generate import Decoding, Generator
-    from core.models import load_model, load_tokenizer, resolve, resolve_precision
-
-    run_dir = Path(run_dir)
-    cfg = load_config(run_dir)
-    pack = load_run_pack(run_dir, cfg)
-    test = load_split(run_dir, "test")
-    train = load_split(run_dir, "train")
-    limit = max_examples or cfg.max_eval_examples
-    if limit is not None and len(test) > limit:  # a seeded sample, not the first rows (often one contract)
-        import random
-
-        keep = set(random.Random(cfg.seed).sample(range(len(test)), limit))
-        test = [ex for i, ex in enumerate(test) if i in keep]
-    if not test:
-        raise RunError(f"{run_dir}: the held-out split is empty; nothing to evaluate")
-    tuned = has_adapter(run_dir)
-    names = list(systems) if systems else system_names(cfg, pack, tuned_available=tuned)
-    if any(n.startswith("tuned") for n in names) and not tuned:
-        raise RunError(f"{run_dir}: no adapter yet (train first, or leave 'tuned' out of the systems)")
-    precision = resolve_precision(cfg.precision)
-    model_path = resolve(cfg.base_model)
-    tokenizer = load_tokenizer(str(adapter_dir(run_dir)) if tuned else model_path)
-    tokenizer.padding_side = "left"
-    model = load_model(model_path, precision=precision, trust_remote_code=cfg.trust_remote_code, for_training=False)
-    if tuned:
-        from peft import PeftModel
-
-        model = PeftModel.from_pretrained(model, str(adapter_dir(run_dir)))
-    if torch.cuda.is_available():
-        model = model.to("cuda")
-    generator = Generator(model, tokenizer, max_length=max(cfg.max_length, 4096), precision=precision)  # room for shots
-    decoding = Decoding.for_run(pack, cfg).kwargs()
-    refs = [ex.reference for ex in test]
-    results_path = run_dir / "results.json"
-    results: dict[str, Any] = read_json(results_path) if results_path.is_file() else {}
-    results.setdefault("systems", {})
-    if pack.base_outputs_for_metrics and train:
-        import random
-
-        shown = random.Random(cfg.seed).sample(train, min(pack.base_outputs_for_metrics, len(train)))
-        with _progress("base model on train (metric)", len(shown), show_progress) as (bar, task), _adapter_off(model):
-            gens = generator.generate(
-                [pack.prompt_messages(ex) for ex in shown],
-                **decoding,
-                batch_size=cfg.eval_batch_size,
-                on_batch=(lambda n: bar.advance(task, n)) if bar is not None else None,
-            )
-        write_jsonl(
-            run_dir / "predictions" / "base_on_train.jsonl",
-            ({"id": ex.id, "raw": g.text} for ex, g in zip(shown, gens, strict=True)),
-        )
-        results["metric_models"] = pack.fit_metrics(shown, [g.text for g in gens])
-    for name in names:
-        prompts = build_prompts(name, pack, test, train, cfg)
-        constraint = pack.constraint() if name.endswith(CONSTRAINED) else {}
-        started = time.perf_counter()
-        progress = _progress(f"{name:<24}", len(prompts), show_progress)
-        with progress as (bar, task):
-
-            def advance(n: int, bar: Any = bar, task: Any = task) -> None:
-                if bar is not None:
-                    bar.advance(task, n)
-
-            if name.startswith("tuned"):
-                gens = generator.generate(
-                    prompts, **decoding, batch_size=cfg.eval_batch_size, **constraint, on_batch=advance
-                )
-            else:
-                with _adapter_off(model):
-                    gens = generator.generate(
-                        prompts,
-                        **decoding,
-                        batch_size=cfg.eval_batch_size,
-                        **constraint,
-                        on_batch=advance,
-                    )
-        elapsed = time.perf_counter() - started
-        texts = [g.text for g in gens]
-        parsed, errors = parse_outputs(pack, texts)
-        write_jsonl(
-            run_dir / "predictions" / f"{name}.jsonl",
-            (
-                {
-                    "id": ex.id,
-                    "system": name,
-                    "raw": g.text,
-                    "parsed": p,
-                    "parse_error": e,
-                    "reference": ex.reference,
-                    "correct": p == ex.reference,
-                    "prompt_truncated": g.prompt_truncated,
-                }
-                for ex, g, p, e in zip(test, gens, parsed, errors, strict=True)
-            ),
-        )
-        scores = pack.metrics(parsed, refs, inputs=[ex.text for ex in test])
-        if pack.output_json_schema() is not None and pack.allowed_outputs() is None:
-            scores["json_valid_rate"] = metrics.json_valid_rate(texts)
-        scores["headline"] = scores.get(pack.headline_metric)
-        scores["examples_per_second"] = len(test) / elapsed if elapsed else None
-        scores["generated_tokens"] = sum(g.new_tokens for g in gens)
-        results["systems"][name] = scores
-    results.update(
-        {
-            "pack": pack.name,
-            "headline_metric": pack.headline_metric,
-            "test_examples": len(test),
-            "base_model": cfg.base_model,
-            "machine": machine_info(),
-            "evaluated_at": time.strftime("%Y-%m-%d %H:%M:%S"),
-        }
+    folder = run_dir if isinstance(run_dir, RunFolder) else RunFolder.open(run_dir)
+    cfg = folder.load_config()
+    pack = load_run_pack(folder, cfg)
+    examples, chosen_how = choose_examples(folder.load_split("test"), cfg, max_examples)
+    if not examples:
+        raise RunError(f"{folder.path}: the held-out split is empty; nothing to evaluate")
+    tuned = folder.has_adapter()
+    names = list(systems) if systems else cfg.evaluation.systems
+    if systems and any(n.startswith("tuned") for n in systems) and not tuned:
+        raise RunError(f"{folder.path}: no adapter yet (train first, or leave 'tuned' out of the systems)")
+    plan, skipped = plan_systems(
+        names, pack, tuned_available=tuned, constrained=cfg.evaluation.constrained and not systems
     )
-    write_json(results_path, results)
-    return results
+    ctx = SystemContext(
+        pack=pack,
+        config=cfg,
+        train=folder.load_split("train"),
+        dev=folder.load_split("dev") if folder.has_split("dev") else [],
+        open_model=lambda: open_run(folder),
+        tuned_available=tuned,
+    )
+    metric_models = fit_pack_metrics(ctx, folder, show_progress=show_progress)
+    scored: dict[str, SystemScores] = {}
+    for system in plan:
+        run = run_system(system, ctx, examples, show_progress=show_progress)
+        scored[system.name], rows = score_run(pack, run, examples)
+        folder.write_predictions(system.name, rows)
 
+    def record(results: RunResults) -> None:
+        results.systems.update(scored)
+        if metric_models is not None:
+            results.metric_models = metric_models
+        results.pack = pack.name
+        results.headline_metric = pack.headline_metric
+        results.test_examples = len(examples)
+        results.base_model = cfg.model.base_model
+        results.machine = machine_info()
+        results.evaluated_at = time.strftime("%Y-%m-%d %H:%M:%S")
+        results.evaluation = {"examples": chosen_how, "systems_left_out": skipped}
 
-class _adapter_off:
-    """Run the base model through a PEFT wrapper by disabling the adapter (one model in memory)."""
-
-    def __init__(self, model: Any):
-        self.ctx = model.disable_adapter() if hasattr(model, "disable_adapter") else None
-
-    def __enter__(self) -> None:
-        if self.ctx is not None:
-            self.ctx.__enter__()
-
-    def __exit__(self, *exc: object) -> None:
-        if self.ctx is not None:
-            self.ctx.__exit__(*exc)
-
-
-class _progress:
-    def __init__(self, label: str, total: int, enabled: bool):
-        self.label, self.total, self.enabled = label, total, enabled
-        self.bar: Any = None
-
-    def __enter__(self) -> tuple[Any, Any]:
-        if not self.enabled:
-            return None, None
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-        self.bar = Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), transient=False
-        )
-        self.bar.__enter__()
-        return self.bar, self.bar.add_task(self.label, total=self.total)
-
-    def __exit__(self, *exc: object) -> None:
-        if self.bar is not None:
-            self.bar.__exit__(*exc)
+    return folder.update_results(record)

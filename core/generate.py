@@ -23,11 +23,12 @@ class Decoding:
 
     @classmethod
     def for_run(cls, pack: Any, cfg: Any | None = None) -> Decoding:
-        ngram = getattr(cfg, "no_repeat_ngram_size", None)
+        settings = getattr(cfg, "decoding", None)
+        ngram = getattr(settings, "no_repeat_ngram_size", None)
         return cls(
-            max_new_tokens=getattr(cfg, "max_new_tokens", None) or pack.max_new_tokens,
+            max_new_tokens=getattr(settings, "max_new_tokens", None) or pack.max_new_tokens,
             no_repeat_ngram_size=pack.no_repeat_ngram_size if ngram is None else ngram,
-            repetition_penalty=getattr(cfg, "repetition_penalty", None) or 1.0,
+            repetition_penalty=getattr(settings, "repetition_penalty", None) or 1.0,
         )
 
     def kwargs(self) -> dict[str, Any]:

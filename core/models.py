@@ -20,6 +20,7 @@ from typing import Any
 
 from core.errors import ModelNotFoundError
 from core.io import atomic_path
+from core.machine import cpu_supports_bf16
 
 log = logging.getLogger(__name__)
 COMPLETE_MARKER = ".vft-complete"
@@ -179,15 +180,6 @@ def list_models() -> list[dict[str, Any]]:
 # -- devices, precision and loading ------------------------------------------------------------------------
 
 
-def cpu_supports_bf16() -> bool:
-    """True on CPUs with native bf16 matmul (AVX512-BF16 or AMX), where bf16 autocast is ~4x fp32."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
-
-
 def device_type() -> str:
     import torch
 
@@ -244,13 +236,15 @@ def load_model(
     precision: str = "fp32",
     trust_remote_code: bool = False,
     for_training: bool = True,
+    device: str | None = None,
 ) -> Any:
     """Load a causal LM. Weights stay fp32 on CPU (bf16 comes from autocast) unless 4-bit is asked for;
-    on CUDA, weights load in the compute dtype."""
+    on CUDA, weights load in the compute dtype. The model stays in host memory (4-bit excepted): the Trainer, or
+    core.loaded_run for inference, places it on its device."""
     import torch
     from transformers import AutoModelForCausalLM
 
-    device = device_type()
+    device = device or device_type()
     dtypes = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
     compute_dtype = dtypes[precision]
     kwargs: dict[str, Any] = {"trust_remote_code": trust_remote_code, "use_safetensors": True}  # never unpickle .bin

@@ -1,22 +1,27 @@
 """The Pack contract (one object per vertical) and the registry that finds packs through entry points.
 
-Core only talks to packs through this contract, so a new vertical is a new folder plus one entry point.
-"""
+Core talks to packs only through the methods declared here, so a new vertical is a new folder plus one entry
+point. Pack options are a typed model per pack (`Pack.Options`): an unknown or misspelled option is an error that
+names it and lists the valid ones (`vft packs --options PACK` prints them)."""
 
 from __future__ import annotations
 
+import difflib
 import importlib
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, ValidationError
 
-from core.errors import PackNotFoundError
+from core.errors import ConfigError, PackNotFoundError
+
+if TYPE_CHECKING:
+    from core.systems import System
 
 ENTRY_POINT_GROUP = "vft.packs"
 
@@ -53,20 +58,54 @@ class LoadResult:
         self.counts[key] = self.counts.get(key, 0) + n
 
 
+class PackOptions(BaseModel):
+    """Base of every pack's options model: unknown keys are errors. Subclass it and add typed, documented fields."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+def parse_options(pack_name: str, model: type[PackOptions], options: Mapping[str, Any] | PackOptions | None) -> Any:
+    """Validate user options against a pack's model; errors name the option and list the valid ones."""
+    if isinstance(options, model):
+        return options
+    raw = dict(options.model_dump() if isinstance(options, PackOptions) else options or {})
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        valid = list(model.model_fields)
+        problems = []
+        for e in exc.errors():
+            name = ".".join(str(p) for p in e["loc"]) or "options"
+            if e["type"] == "extra_forbidden":
+                close = difflib.get_close_matches(name, valid, n=1)
+                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                problems.append(f"unknown option '{name}'{hint}")
+            else:
+                problems.append(f"option '{name}': {e['msg']} (got {e.get('input')!r})")
+        unknown = any(e["type"] == "extra_forbidden" for e in exc.errors())
+        listed = f". Valid options: {', '.join(valid) or 'none'}" if unknown else ""
+        raise ConfigError(f"pack '{pack_name}': " + "; ".join(problems) + listed) from None
+
+
 class Pack(ABC):
-    """A vertical: prompt, output schema, parser, metrics, defaults and demo material for one task kind."""
+    """A vertical: prompt, output schema, parser, metrics, defaults and demo material for one task kind.
+
+    Required: name, kind, description, headline_metric, `sample_data_path`, `row_to_examples`, `system_prompt`,
+    `parse`, `metrics`. Everything else has a default that a pack overrides when it needs to."""
 
     name: ClassVar[str]
     kind: ClassVar[TaskKind]
     description: ClassVar[str]
     headline_metric: ClassVar[str]
+    Options: ClassVar[type[PackOptions]] = PackOptions
     output_schema: ClassVar[type[BaseModel] | None] = None
     redaction_fields: ClassVar[tuple[str, ...]] = ()  # non-empty = data must be scrubbed before training
     max_new_tokens: ClassVar[int] = 64
     no_repeat_ngram_size: ClassVar[int] = 0  # free-text packs: block verbatim repeats inside one answer
+    base_outputs_for_metrics: int = 0  # > 0: evaluation first has the base model answer this many training inputs
 
-    def __init__(self, options: dict[str, Any] | None = None):
-        self.options: dict[str, Any] = dict(options or {})
+    def __init__(self, options: Mapping[str, Any] | PackOptions | None = None):
+        self.options: Any = parse_options(self.name, self.Options, options)
 
     @property
     def needs_redaction(self) -> bool:
@@ -78,9 +117,28 @@ class Pack(ABC):
         """The small bundled data set that `vft train PACK` uses when no --data is given."""
 
     @abstractmethod
+    def row_to_examples(self, rec: dict[str, Any], row: int) -> list[Example]:
+        """One row of a user file -> examples. Raise DataError(reason, field=...) for a bad row: the reader adds the
+        file and row number."""
+
+    def reference_from_target(self, text: str) -> Any:
+        """An answer written out (the assistant turn of a chat JSONL row) -> the gold value metrics compare."""
+        return self.parse(text)
+
     def load(self, path: Path, *, skip_invalid: bool = False) -> LoadResult:
         """Read a user file (or a known public format) into examples. Bad rows raise DataError(s) naming file,
         row and field; with skip_invalid they are skipped and counted instead."""
+        from core.data import load_with
+
+        return load_with(path, self.row_to_examples, skip_invalid=skip_invalid, parse=self.reference_from_target)
+
+    def input_example(self, rec: dict[str, Any], row: int) -> Example:
+        """A row that may have no answer (new data for `vft predict`) -> an example with reference None."""
+        from core.data import require_text
+
+        column = getattr(self.options, "text_column", "text")
+        text = require_text(rec, column)
+        return Example(id=str(rec.get("id", row)), text=text, target="", reference=None)
 
     def fit(self, train: Sequence[Example]) -> None:  # noqa: B027 - optional hook
         """Learn what the pack needs from the training split only (e.g. the label set)."""
@@ -99,6 +157,15 @@ class Pack(ABC):
     def data_summary(self, splits: dict[str, Sequence[Example]]) -> dict[str, Any]:
         """Pack-specific lines for the data report (class counts, labels only seen in test, ...)."""
         return {}
+
+    def default_config(self) -> dict[str, Any]:
+        """Run-config defaults of this pack: `configs/default.yaml` beside the pack's module when there is one."""
+        import inspect
+
+        import yaml
+
+        path = Path(inspect.getfile(type(self))).parent / "configs" / "default.yaml"
+        return (yaml.safe_load(path.read_text(encoding="utf-8")) or {}) if path.is_file() else {}
 
     # -- prompting -----------------------------------------------------------------------------------------
     @abstractmethod
@@ -131,8 +198,6 @@ class Pack(ABC):
         """Score parsed predictions (None = unparseable, counted wrong) against references; `inputs` are the
         source texts, for metrics that look values up in them (span F1, hallucination checks)."""
 
-    base_outputs_for_metrics: int = 0  # > 0: evaluation first has the base model answer this many training inputs
-
     def fit_metrics(self, train: Sequence[Example], base_outputs: Sequence[str]) -> dict[str, Any]:
         """Learn a metric from the base model's own outputs on training inputs (e.g. a brand-voice classifier:
         the shop's copy vs the base model's). Returns facts about it for results.json (e.g. its accuracy)."""
@@ -153,9 +218,12 @@ class Pack(ABC):
         schema = self.output_json_schema()
         return {"json_schema": schema} if schema else {}
 
-    def default_config(self) -> dict[str, Any]:
+    def systems(self) -> dict[str, System]:
+        """Systems this pack adds to the comparison or replaces by name (e.g. a stronger `classical` baseline of
+        its own); the names can then be used in `evaluation.systems` like core's."""
         return {}
 
+    # -- showing -------------------------------------------------------------------------------------------
     def demo_examples(self) -> list[str]:
         return []
 
@@ -191,5 +259,17 @@ def pack_class(name: str) -> type[Pack]:
     return cls
 
 
-def get_pack(name: str, options: dict[str, Any] | None = None) -> Pack:
+def get_pack(name: str, options: Mapping[str, Any] | PackOptions | None = None) -> Pack:
     return pack_class(name)(options)
+
+
+def options_table(cls: type[Pack]) -> list[dict[str, str]]:
+    """Each option of a pack: name, type, default and description (for `vft packs --options`)."""
+    rows = []
+    for name, info in cls.Options.model_fields.items():
+        annotation = str(info.annotation).replace("typing.", "")
+        default = info.get_default(call_default_factory=True)
+        rows.append(
+            {"option": name, "type": annotation, "default": repr(default), "description": info.description or ""}
+        )
+    return rows

@@ -10,41 +10,34 @@ from typing import Any
 from core.config import RunConfig
 from core.data import prepare_splits
 from core.errors import RunError
-from core.io import read_json, write_json
 from core.pack import Example, Pack, get_pack
 from core.privacy import RedactionOutcome, Scrubber, redact_examples
-from core.runs import (
-    create_run_dir,
-    is_main_process,
-    last_checkpoint,
-    load_config,
-    load_split,
-    save_config,
-    save_splits,
-)
+from core.run_folder import RunFolder, is_main_process
 
 log = logging.getLogger(__name__)
 
 
 def prepare_run(
-    pack: Pack, cfg: RunConfig, run_dir: Path, *, skip_invalid: bool = False, scrubber: Scrubber | None = None
+    pack: Pack, cfg: RunConfig, folder: RunFolder, *, skip_invalid: bool = False, scrubber: Scrubber | None = None
 ) -> dict[str, Any]:
-    data_path = Path(cfg.data) if cfg.data else pack.sample_data_path()
+    data_path = Path(cfg.data.path) if cfg.data.path else pack.sample_data_path()
     outcome: list[RedactionOutcome] = []
 
     def scrub(examples: list[Example]) -> list[Example]:
-        result = redact_examples(pack, examples, data_path, scrubber=scrubber, allow_unredacted=cfg.allow_unredacted)
+        result = redact_examples(
+            pack, examples, data_path, scrubber=scrubber, allow_unredacted=cfg.privacy.allow_unredacted
+        )
         outcome.append(result)
         return result.examples
 
     splits = prepare_splits(
         pack,
         data_path,
-        eval_fraction=cfg.eval_fraction,
-        test_fraction=cfg.test_fraction,
+        eval_fraction=cfg.data.eval_fraction,
+        test_fraction=cfg.data.test_fraction,
         seed=cfg.seed,
-        max_train_examples=cfg.max_train_examples,
-        max_dev_examples=cfg.max_dev_examples,
+        max_train_examples=cfg.data.max_train_examples,
+        max_dev_examples=cfg.data.max_dev_examples,
         skip_invalid=skip_invalid,
         after_load=scrub,
     )
@@ -57,50 +50,54 @@ def prepare_run(
         )
     report.update(pack.data_summary({"train": splits.train, "dev": splits.dev, "test": splits.test}))
     if is_main_process():
-        save_splits(run_dir, {"train": splits.train, "dev": splits.dev, "test": splits.test})
-        write_json(run_dir / "pack_state.json", pack.state())
-        write_json(run_dir / "data_report.json", report)
+        folder.save_splits({"train": splits.train, "dev": splits.dev, "test": splits.test})
+        folder.save_pack_state(pack.state())
+        folder.save_data_report(report)
         if redaction.audit is not None:
-            write_json(run_dir / "redaction_audit.json", redaction.audit)
+            folder.save_redaction_audit(redaction.audit)
     return report
-
-
-FAILED_MARKER = ".start_failed"
 
 
 def _start_shared_run(
     pack: Pack, cfg: RunConfig, name: str | None, *, skip_invalid: bool, scrubber: Scrubber | None
-) -> Path:
+) -> RunFolder:
     """Under `accelerate launch`: rank 0 creates the run folder and prepares (and scrubs) the data once; the other
     ranks wait, then read the same splits from disk. A failure on rank 0 is passed on, so no rank hangs."""
     from accelerate import PartialState
 
     if name is None:
         raise RunError("multi-process training needs --name so every process writes to the same run folder")
-    run_dir = Path(cfg.output_dir) / name
-    if run_dir.exists() and any(run_dir.iterdir()):
-        raise RunError(f"{run_dir} already exists; pick another --name (or --resume it)")
+    folder = RunFolder(Path(cfg.output_dir) / name)
+    if folder.path.exists() and any(folder.path.iterdir()):
+        raise RunError(f"{folder.path} already exists; pick another --name (or --resume it)")
     import torch
 
     # joins the process group the launcher set up: nccl on GPUs, gloo on CPU (the same state the Trainer uses)
     state = PartialState(cpu=not torch.cuda.is_available())
     state.wait_for_everyone()
     if state.is_main_process:
-        run_dir = create_run_dir(cfg.output_dir, pack.name, name)
+        folder = RunFolder.create(cfg.output_dir, pack.name, name)
         try:
-            save_config(run_dir, cfg)
-            prepare_run(pack, cfg, run_dir, skip_invalid=skip_invalid, scrubber=scrubber)
+            folder.save_config(cfg)
+            prepare_run(pack, cfg, folder, skip_invalid=skip_invalid, scrubber=scrubber)
         except BaseException as exc:
-            (run_dir / FAILED_MARKER).write_text(str(exc) or type(exc).__name__, encoding="utf-8")
+            folder.failed_marker.write_text(str(exc) or type(exc).__name__, encoding="utf-8")
             state.wait_for_everyone()  # the folder stays (with the marker) so the other ranks can read why
             raise
     state.wait_for_everyone()
     if not state.is_main_process:
-        marker = run_dir / FAILED_MARKER
-        if marker.is_file():
-            raise RunError(f"rank 0 could not start the run: {marker.read_text(encoding='utf-8')}")
-        pack.load_state(read_json(run_dir / "pack_state.json"))
-    return run_dir
+        if folder.failed_marker.is_file():
+            raise RunError(f"rank 0 could not start the run: {folder.failed_marker.read_text(encoding='utf-8')}")
+        pack.load_state(folder.load_pack_state())
+    return folder
+
+
+def check_systems(pack: Pack, cfg: RunConfig) -> None:
+    """Unknown system names fail before any training, not after it."""
+    from core.systems import get_system
+
+    for name in cfg.evaluation.systems:
+        get_system(name, pack)
 
 
 def train_and_evaluate(
@@ -113,60 +110,62 @@ def train_and_evaluate(
     resume_dir: Path | None = None,
     scrubber: Scrubber | None = None,
 ) -> Path:
-    from core.evaluation import evaluate_run, load_run_pack
+    from core.evaluation import evaluate_run
+    from core.loaded_run import load_run_pack
     from core.models import resolve, resolve_precision, resolve_quantization
     from core.report import write_report
     from core.train import train, world_size
 
     if resume_dir is not None:
-        run_dir = Path(resume_dir)
-        cfg = load_config(run_dir)
-        pack = load_run_pack(run_dir, cfg)
-        if not (run_dir / "data" / "train.jsonl").is_file():
-            raise RunError(f"{run_dir}: cannot resume, the run stopped before its data was prepared")
-        if last_checkpoint(run_dir) is None:  # killed before the first complete checkpoint: start clean
-            shutil.rmtree(run_dir / "checkpoints", ignore_errors=True)
-            (run_dir / "train_log.jsonl").unlink(missing_ok=True)
+        folder = RunFolder.open(resume_dir)
+        cfg = folder.load_config()
+        pack = load_run_pack(folder, cfg)
+        if not folder.has_split("train"):
+            raise RunError(f"{folder.path}: cannot resume, the run stopped before its data was prepared")
+        if folder.last_checkpoint() is None:  # killed before the first complete checkpoint: start clean
+            shutil.rmtree(folder.checkpoints_dir, ignore_errors=True)
+            folder.train_log_path.unlink(missing_ok=True)
     else:
-        resolve(cfg.base_model)  # a wrong model path fails before a run folder exists
+        resolve(cfg.model.base_model)  # a wrong model path fails before a run folder exists
         pack = get_pack(pack_name, cfg.pack_options)
+        check_systems(pack, cfg)
         if world_size() > 1:
-            run_dir = _start_shared_run(pack, cfg, name, skip_invalid=skip_invalid, scrubber=scrubber)
+            folder = _start_shared_run(pack, cfg, name, skip_invalid=skip_invalid, scrubber=scrubber)
         else:
-            run_dir = create_run_dir(cfg.output_dir, pack.name, name)
+            folder = RunFolder.create(cfg.output_dir, pack.name, name)
             try:
-                save_config(run_dir, cfg)
-                prepare_run(pack, cfg, run_dir, skip_invalid=skip_invalid, scrubber=scrubber)
+                folder.save_config(cfg)
+                prepare_run(pack, cfg, folder, skip_invalid=skip_invalid, scrubber=scrubber)
             except BaseException:
-                shutil.rmtree(run_dir, ignore_errors=True)  # bad data: leave no half-made run folder behind
+                shutil.rmtree(folder.path, ignore_errors=True)  # bad data: leave no half-made run folder behind
                 raise
-    model_path = resolve(cfg.base_model)
-    precision = resolve_precision(cfg.precision)
-    quantization = resolve_quantization(cfg.quantization)
+    model_path = resolve(cfg.model.base_model)
+    precision = resolve_precision(cfg.model.precision)
+    quantization = resolve_quantization(cfg.model.quantization)
     result = train(
         pack,
         cfg,
-        load_split(run_dir, "train"),
-        load_split(run_dir, "dev"),
-        run_dir,
+        folder.load_split("train"),
+        folder.load_split("dev"),
+        folder,
         model_path=model_path,
         precision=precision,
         quantization=quantization,
         resume=resume_dir is not None,
     )
     if not is_main_process():
-        return run_dir
-    results_path = run_dir / "results.json"
-    results = read_json(results_path) if results_path.is_file() else {}
-    results["training"] = {
-        **result.to_json(),
-        "precision": precision,
-        "quantization": quantization,
-        "world_size": world_size(),
-    }
-    results["data"] = read_json(run_dir / "data_report.json")
-    write_json(results_path, results)
-    if evaluate and load_split(run_dir, "test"):
-        evaluate_run(run_dir)
-    write_report(run_dir)
-    return run_dir
+        return folder.path
+    training = {**result.to_json(), "precision": precision, "quantization": quantization, "world_size": world_size()}
+    data_report = folder.load_data_report()
+
+    def record(results: Any) -> None:
+        from core.results import TrainingSummary
+
+        results.training = TrainingSummary.model_validate(training)
+        results.data = data_report
+
+    folder.update_results(record)
+    if evaluate and folder.load_split("test"):
+        evaluate_run(folder)
+    write_report(folder)
+    return folder.path

@@ -8,7 +8,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from core.io import read_json, write_text
+from core.io import write_text
+from core.results import RunResults
+from core.run_folder import RunFolder
 
 ORDER = (
     "zero_shot",
@@ -26,26 +28,23 @@ def _fmt(x: Any) -> str:
     return f"{x:.3f}" if isinstance(x, float) else ("–" if x is None else str(x))
 
 
-def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    if not path.is_file():
-        return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
 def _ordered(systems: dict[str, Any]) -> list[str]:
     return sorted(systems, key=lambda s: ORDER.index(s) if s in ORDER else len(ORDER))
 
 
-def make_plots(run_dir: Path, results: dict[str, Any]) -> list[Path]:
+def best_tuned_system(results: RunResults) -> str | None:
+    return results.best(["tuned+constrained", "tuned"])
+
+
+def make_plots(folder: RunFolder, results: RunResults) -> list[Path]:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    plots = run_dir / "plots"
-    plots.mkdir(exist_ok=True)
+    folder.plots_dir.mkdir(exist_ok=True)
     made: list[Path] = []
-    log = _read_jsonl(run_dir / "train_log.jsonl")
+    log = folder.read_train_log()
     train_pts = [(r["step"], r["loss"]) for r in log if "loss" in r]
     eval_pts = [(r["step"], r["eval_loss"]) for r in log if "eval_loss" in r]
     if train_pts:
@@ -58,25 +57,25 @@ def make_plots(run_dir: Path, results: dict[str, Any]) -> list[Path]:
         ax.legend()
         ax.grid(alpha=0.3)
         fig.tight_layout()
-        fig.savefig(plots / "loss.png", dpi=110)
+        fig.savefig(folder.plot_path("loss"), dpi=110)
         plt.close(fig)
-        made.append(plots / "loss.png")
-    systems = results.get("systems", {})
+        made.append(folder.plot_path("loss"))
+    systems = results.systems
     if systems:
         names = _ordered(systems)
-        values = [systems[n].get("headline") or 0.0 for n in names]
+        values = [systems[n].headline or 0.0 for n in names]
         fig, ax = plt.subplots(figsize=(6.5, 3.5))
         bars = ax.barh(names, values, color=["#1f77b4" if n.startswith("tuned") else "#aaaaaa" for n in names])
         ax.bar_label(bars, fmt="%.3f")
         ax.set_xlim(0, 1.1)
-        ax.set_xlabel(results.get("headline_metric", "headline"))
+        ax.set_xlabel(results.headline_metric or "headline")
         ax.invert_yaxis()
         fig.tight_layout()
-        fig.savefig(plots / "headline.png", dpi=110)
+        fig.savefig(folder.plot_path("headline"), dpi=110)
         plt.close(fig)
-        made.append(plots / "headline.png")
-    best = next((n for n in ("tuned+constrained", "tuned") if n in systems), None)
-    cm = systems.get(best, {}).get("confusion_matrix") if best else None
+        made.append(folder.plot_path("headline"))
+    best = best_tuned_system(results)
+    cm = getattr(systems[best], "confusion_matrix", None) if best else None
     if cm and cm.get("matrix"):
         import numpy as np
 
@@ -96,15 +95,16 @@ def make_plots(run_dir: Path, results: dict[str, Any]) -> list[Path]:
         ax.set_ylabel("reference")
         ax.set_title(f"confusion matrix ({best})", fontsize=9)
         fig.tight_layout()
-        fig.savefig(plots / "confusion_matrix.png", dpi=110)
+        fig.savefig(folder.plot_path("confusion_matrix"), dpi=110)
         plt.close(fig)
-        made.append(plots / "confusion_matrix.png")
+        made.append(folder.plot_path("confusion_matrix"))
     return made
 
 
-def worst_errors(run_dir: Path, system: str, limit: int = 10) -> list[dict[str, Any]]:
-    preds = _read_jsonl(run_dir / "predictions" / f"{system}.jsonl")
-    texts = {r["id"]: r["text"] for r in _read_jsonl(run_dir / "data" / "test.jsonl")}
+def worst_errors(folder: RunFolder, system: str, limit: int = 10) -> list[dict[str, Any]]:
+    """The first wrong answers of a system (unparseable first), with their input, for people to read."""
+    preds = folder.read_predictions(system)
+    texts = {ex.id: ex.text for ex in folder.load_split("test")} if folder.has_split("test") else {}
     wrong = [p for p in preds if not p.get("correct")]
     wrong.sort(key=lambda p: p.get("parsed") is not None)  # unparseable first
     return [
@@ -119,16 +119,24 @@ def worst_errors(run_dir: Path, system: str, limit: int = 10) -> list[dict[str, 
     ]
 
 
-def _markdown(run_dir: Path, results: dict[str, Any]) -> str:
-    systems = results.get("systems", {})
-    training = results.get("training", {})
-    data = results.get("data", {})
-    head = results.get("headline_metric", "headline")
+def error_table(errors: list[dict[str, Any]]) -> list[str]:
+    lines = ["| id | reference | output | input |", "|---|---|---|---|"]
+    for e in errors:
+        cells = [str(e["id"]), str(e["reference"]), e["output"], e["input"]]
+        lines.append("| " + " | ".join(c.replace("|", "\\|").replace("\n", " ") for c in cells) + " |")
+    return lines
+
+
+def _markdown(folder: RunFolder, results: RunResults) -> str:
+    systems = {name: s.model_dump() for name, s in results.systems.items()}
+    training = results.training.model_dump() if results.training else {}
+    data = results.data or {}
+    head = results.headline_metric or "headline"
     lines = [
-        f"# Run report: {run_dir.name}",
+        f"# Run report: {folder.name}",
         "",
-        f"Pack **{results.get('pack')}**, base model **{results.get('base_model')}**, "
-        f"{results.get('test_examples', 0)} held-out examples (never used in training).",
+        f"Pack **{results.pack}**, base model **{results.base_model}**, "
+        f"{results.test_examples or 0} held-out examples (never used in training).",
         "",
         "## Does fine-tuning beat prompting?",
         "",
@@ -167,20 +175,11 @@ def _markdown(run_dir: Path, results: dict[str, Any]) -> str:
         ]
     if data:
         lines += ["## Data", "", "```json", json.dumps(data, indent=2)[:4000], "```", ""]
-    best = next((n for n in ("tuned+constrained", "tuned") if n in systems), None)
+    best = best_tuned_system(results)
     if best:
-        errs = worst_errors(run_dir, best)
-        lines += [
-            f"## Errors of `{best}` (first {len(errs)})",
-            "",
-            "| id | reference | output | input |",
-            "|---|---|---|---|",
-        ]
-        for e in errs:
-            cells = [str(e["id"]), str(e["reference"]), e["output"], e["input"]]
-            lines.append("| " + " | ".join(c.replace("|", "\\|").replace("\n", " ") for c in cells) + " |")
-        lines.append("")
-    lines += ["## Plots", ""] + [f"![{p.stem}](plots/{p.name})" for p in sorted((run_dir / "plots").glob("*.png"))]
+        errs = worst_errors(folder, best)
+        lines += [f"## Errors of `{best}` (first {len(errs)})", "", *error_table(errs), ""]
+    lines += ["## Plots", ""] + [f"![{p.stem}]({p.relative_to(folder.path).as_posix()})" for p in folder.plots()]
     return "\n".join(lines) + "\n"
 
 
@@ -220,12 +219,12 @@ def _privacy_section(data: dict[str, Any]) -> list[str]:
         lines.append(
             f"Inputs were scrubbed before training ({red.get('operator')} replacement, {red.get('detector')} "
             f"detector): {red.get('rows_changed')} of {red.get('rows')} texts changed; entities replaced: "
-            f"{red.get('entities_total')}. Counts only; see redaction_audit.json."
+            f"{red.get('entities_total')}. Counts only; see {RunFolder.REDACTION_AUDIT}."
         )
     return [*lines, ""]
 
 
-def _html(md_text: str, run_dir: Path) -> str:
+def _html(md_text: str, folder: RunFolder) -> str:
     """Minimal Markdown -> HTML (tables, headings, lists, code, images inlined as base64)."""
     out = [
         "<!doctype html><html><head><meta charset='utf-8'><title>vft report</title><style>"
@@ -270,7 +269,7 @@ def _html(md_text: str, run_dir: Path) -> str:
             out.append(f"<h{level}>{html.escape(line[level:].strip())}</h{level}>")
         elif line.startswith("![") and "](" in line:
             rel = line[line.index("](") + 2 : -1]
-            data = base64.b64encode((run_dir / rel).read_bytes()).decode()
+            data = base64.b64encode((folder.path / rel).read_bytes()).decode()
             out.append(f"<p><img alt='{html.escape(rel)}' src='data:image/png;base64,{data}'></p>")
         elif line.strip():
             out.append(f"<p>{html.escape(line).replace('**', '')}</p>")
@@ -280,11 +279,11 @@ def _html(md_text: str, run_dir: Path) -> str:
     return "\n".join(out)
 
 
-def write_report(run_dir: str | Path) -> tuple[Path, Path]:
-    run_dir = Path(run_dir)
-    results = read_json(run_dir / "results.json") if (run_dir / "results.json").is_file() else {}
-    make_plots(run_dir, results)
-    md_text = _markdown(run_dir, results)
-    md = write_text(run_dir / "report.md", md_text)
-    page = write_text(run_dir / "report.html", _html(md_text, run_dir))
+def write_report(run_dir: str | Path | RunFolder) -> tuple[Path, Path]:
+    folder = run_dir if isinstance(run_dir, RunFolder) else RunFolder(run_dir)
+    results = folder.read_results()
+    make_plots(folder, results)
+    md_text = _markdown(folder, results)
+    md = write_text(folder.report_md_path, md_text)
+    page = write_text(folder.report_html_path, _html(md_text, folder))
     return md, page

@@ -15,12 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core.config import RunConfig
+from core.config import LoraSettings, RunConfig, TrainingSettings
 from core.errors import ConfigError
 from core.formatting import tokenize_example
-from core.io import atomic_path
 from core.pack import Example, Pack
-from core.runs import adapter_dir, is_main_process, last_checkpoint
+from core.run_folder import RunFolder, is_main_process
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +103,7 @@ def generation_eval_callback(
 
     from core.evaluation import parse_outputs
     from core.generate import Decoding, Generator
+    from core.loaded_run import prompt_budget
 
     metric = f"eval_{pack.headline_metric}"
     prompts = [pack.prompt_messages(e) for e in examples]
@@ -113,8 +113,11 @@ def generation_eval_callback(
         def on_evaluate(self, args, state, control, metrics=None, model=None, **kwargs):
             if model is None or metrics is None:
                 return
-            generator = Generator(model, tokenizer, max_length=max(cfg.max_length, 1024), precision=precision)
-            outs = generator.generate(prompts, **Decoding.for_run(pack, cfg).kwargs(), batch_size=cfg.eval_batch_size)
+            budget = prompt_budget(cfg, getattr(model, "config", None))  # the same budget every inference caller uses
+            generator = Generator(model, tokenizer, max_length=budget, precision=precision)
+            outs = generator.generate(
+                prompts, **Decoding.for_run(pack, cfg).kwargs(), batch_size=cfg.evaluation.eval_batch_size
+            )
             parsed, _ = parse_outputs(pack, [o.text for o in outs])
             scores = pack.metrics(parsed, refs)
             metrics[metric] = float(scores[pack.headline_metric])
@@ -137,67 +140,75 @@ def generation_eval_callback(
     return _GenerationEval()
 
 
-def best_metric(cfg: RunConfig, pack: Pack) -> tuple[str, bool]:
+def best_metric(training: TrainingSettings, pack: Pack) -> tuple[str, bool]:
     """(metric_for_best_model, greater_is_better)."""
-    if cfg.best_checkpoint_metric == "headline" and cfg.eval_generation_examples > 0:
+    if training.best_checkpoint_metric == "headline" and training.eval_generation_examples > 0:
         return f"eval_{pack.headline_metric}", True
     return "eval_loss", False
 
 
-def lora_config(cfg: RunConfig) -> Any:
+def lora_config(lora: LoraSettings) -> Any:
     from peft import LoraConfig
 
     return LoraConfig(
-        r=cfg.lora.r,
-        lora_alpha=cfg.lora.alpha,
-        lora_dropout=cfg.lora.dropout,
-        target_modules=cfg.lora.target_modules,
+        r=lora.r,
+        lora_alpha=lora.alpha,
+        lora_dropout=lora.dropout,
+        target_modules=lora.target_modules,
         task_type="CAUSAL_LM",
         bias="none",
     )
 
 
 def sft_config(
-    cfg: RunConfig, run_dir: Path, *, precision: str, has_dev: bool, best: tuple[str, bool] = ("eval_loss", False)
+    training: TrainingSettings,
+    checkpoints_dir: Path,
+    *,
+    seed: int,
+    precision: str,
+    has_dev: bool,
+    best: tuple[str, bool] = ("eval_loss", False),
+    trust_remote_code: bool = False,
 ) -> Any:
+    """The one place the run config is mapped onto trl's SFTConfig."""
     from trl import SFTConfig
 
-    keep_best = has_dev and (cfg.early_stopping_patience is not None or best[0] != "eval_loss")
+    keep_best = has_dev and (training.early_stopping_patience is not None or best[0] != "eval_loss")
     return SFTConfig(
-        output_dir=str(run_dir / "checkpoints"),
-        num_train_epochs=cfg.epochs,
-        max_steps=cfg.max_steps,
-        learning_rate=cfg.learning_rate,
-        lr_scheduler_type=cfg.lr_scheduler,
-        warmup_steps=cfg.warmup_ratio,
-        weight_decay=cfg.weight_decay,
-        per_device_train_batch_size=cfg.batch_size,
-        per_device_eval_batch_size=cfg.batch_size,
-        gradient_accumulation_steps=cfg.grad_accum,
-        gradient_checkpointing=cfg.gradient_checkpointing,
+        output_dir=str(checkpoints_dir),
+        num_train_epochs=training.epochs,
+        max_steps=training.max_steps,
+        learning_rate=training.learning_rate,
+        lr_scheduler_type=training.lr_scheduler,
+        warmup_steps=training.warmup_ratio,
+        weight_decay=training.weight_decay,
+        per_device_train_batch_size=training.batch_size,
+        per_device_eval_batch_size=training.batch_size,
+        gradient_accumulation_steps=training.grad_accum,
+        gradient_checkpointing=training.gradient_checkpointing,
         bf16=precision == "bf16",
         fp16=precision == "fp16",
         use_cpu=not _cuda(),
-        max_length=cfg.max_length,
-        packing=cfg.packing,
+        max_length=training.max_length,
+        packing=training.packing,
         packing_strategy="bfd",
         completion_only_loss=True,
         eval_strategy="steps" if has_dev else "no",
-        eval_steps=cfg.eval_steps,
+        eval_steps=training.eval_steps,
         save_strategy="steps",
-        save_steps=cfg.save_steps,
+        save_steps=training.save_steps,
         save_total_limit=2,
         load_best_model_at_end=keep_best,
         metric_for_best_model=best[0] if keep_best else None,
         greater_is_better=best[1] if keep_best else None,
-        logging_steps=cfg.logging_steps,
+        logging_steps=training.logging_steps,
         logging_first_step=True,
         report_to="none",
-        seed=cfg.seed,
-        data_seed=cfg.seed,
+        seed=seed,
+        data_seed=seed,
         dataloader_num_workers=0,
         remove_unused_columns=True,
-        trust_remote_code=cfg.trust_remote_code,
+        trust_remote_code=trust_remote_code,
         disable_tqdm=False,
     )
 
@@ -245,7 +256,7 @@ def train(
     cfg: RunConfig,
     train_examples: Sequence[Example],
     dev_examples: Sequence[Example],
-    run_dir: Path,
+    run_dir: Path | RunFolder,
     *,
     model_path: str,
     precision: str,
@@ -260,46 +271,54 @@ def train(
 
     from core.models import load_model, load_tokenizer
 
-    if cfg.threads:
-        torch.set_num_threads(cfg.threads)
-    tokenizer = load_tokenizer(model_path, trust_remote_code=cfg.trust_remote_code)
-    train_ds, train_stats = tokenize_examples(tokenizer, pack, train_examples, cfg.max_length)
-    dev_ds, dev_stats = tokenize_examples(tokenizer, pack, dev_examples, cfg.max_length)
+    folder = run_dir if isinstance(run_dir, RunFolder) else RunFolder(run_dir)
+    training, remote = cfg.training, cfg.model.trust_remote_code
+    if cfg.model.threads:
+        torch.set_num_threads(cfg.model.threads)
+    tokenizer = load_tokenizer(model_path, trust_remote_code=remote)
+    train_ds, train_stats = tokenize_examples(tokenizer, pack, train_examples, training.max_length)
+    dev_ds, dev_stats = tokenize_examples(tokenizer, pack, dev_examples, training.max_length)
     if train_stats.examples == 0:
         raise ConfigError(
-            f"none of the {train_stats.dropped_too_long} training examples fits max_length={cfg.max_length} "
+            f"none of the {train_stats.dropped_too_long} training examples fits max_length={training.max_length} "
             "tokens (prompt + answer); raise max_length"
         )
-    model = load_model(
-        model_path, quantization=quantization, precision=precision, trust_remote_code=cfg.trust_remote_code
-    )
+    model = load_model(model_path, quantization=quantization, precision=precision, trust_remote_code=remote)
     if quantization == "4bit":
         from peft import prepare_model_for_kbit_training
 
-        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=cfg.gradient_checkpointing)
-    best = best_metric(cfg, pack)
-    args = sft_config(cfg, run_dir, precision=precision, has_dev=len(dev_ds) > 0, best=best)
-    callbacks: list[Any] = [JsonlLogCallback(run_dir / "train_log.jsonl")]
-    if cfg.eval_generation_examples and len(dev_examples):
-        subset = list(dev_examples)[: cfg.eval_generation_examples]
-        callbacks.append(generation_eval_callback(pack, subset, tokenizer, cfg, precision, run_dir / "train_log.jsonl"))
-    if args.load_best_model_at_end and cfg.early_stopping_patience is not None:
-        callbacks.append(EarlyStoppingCallback(early_stopping_patience=cfg.early_stopping_patience))
+        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=training.gradient_checkpointing)
+    best = best_metric(training, pack)
+    args = sft_config(
+        training,
+        folder.checkpoints_dir,
+        seed=cfg.seed,
+        precision=precision,
+        has_dev=len(dev_ds) > 0,
+        best=best,
+        trust_remote_code=remote,
+    )
+    callbacks: list[Any] = [JsonlLogCallback(folder.train_log_path)]
+    if training.eval_generation_examples and len(dev_examples):
+        subset = list(dev_examples)[: training.eval_generation_examples]
+        callbacks.append(generation_eval_callback(pack, subset, tokenizer, cfg, precision, folder.train_log_path))
+    if args.load_best_model_at_end and training.early_stopping_patience is not None:
+        callbacks.append(EarlyStoppingCallback(early_stopping_patience=training.early_stopping_patience))
     trainer = SFTTrainer(
         model=model,
         args=args,
         train_dataset=train_ds,
         eval_dataset=dev_ds if len(dev_ds) else None,
         processing_class=tokenizer,
-        peft_config=lora_config(cfg),
+        peft_config=lora_config(cfg.lora),
         callbacks=callbacks,
     )
-    ckpt = last_checkpoint(run_dir) if resume else None
+    ckpt = folder.last_checkpoint() if resume else None
     started = time.time()
     output = trainer.train(resume_from_checkpoint=str(ckpt) if ckpt else None)
     runtime = time.time() - started
     state = trainer.state
-    epochs_done = state.epoch or cfg.epochs
+    epochs_done = state.epoch or training.epochs
     tokens_seen = train_stats.tokens * epochs_done
     supervised_seen = train_stats.supervised_tokens * epochs_done
     if ckpt is not None:  # only the part trained in this process counts toward speed
@@ -307,13 +326,9 @@ def train(
         tokens_seen *= 1 - done_before
         supervised_seen *= 1 - done_before
     eval_losses = [h["eval_loss"] for h in state.log_history if "eval_loss" in h]
-    target = adapter_dir(run_dir)
+    target = folder.adapter_dir
     if is_main_process():
-        with atomic_path(target, directory=True) as tmp:
-            trainer.model.save_pretrained(tmp)
-            tokenizer.save_pretrained(tmp)
-            (tmp / "chat_template.jinja").write_text(tokenizer.chat_template, encoding="utf-8")
-            (tmp / "vft_base_model.json").write_text(json.dumps({"base_model": cfg.base_model}) + "\n")
+        folder.save_adapter(trainer.model, tokenizer, base_model=cfg.model.base_model)
     if torch.distributed.is_available() and torch.distributed.is_initialized():
         torch.distributed.barrier()
     return TrainResult(

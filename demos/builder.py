@@ -45,39 +45,48 @@ def check_length(text: str) -> str:
 
 
 def _evidence(run_dir: Path | None) -> tuple[str, list[str]]:
+    """The run's held-out results, read from results.json fields (never from the report's text)."""
     if run_dir is None:
         return "No run folder given: the app runs the base model only. Train with `vft train` first.", []
-    from core.io import read_json
+    from core.report import best_tuned_system, error_table, worst_errors
+    from core.run_folder import RunFolder
 
-    results_path = run_dir / "results.json"
-    if not results_path.is_file():
+    folder = RunFolder(run_dir)
+    results = folder.read_results()
+    if not results.systems:
         return f"`{run_dir}` has no results yet (run `vft eval {run_dir}`).", []
-    results = read_json(results_path)
-    head = results.get("headline_metric", "headline")
-    lines = [f"### {run_dir.name}: held-out results", "", f"| system | {head} | parse rate |", "|---|---|---|"]
-    for name, s in results.get("systems", {}).items():
-        h, p = s.get("headline"), s.get("parse_rate")
-        lines.append(f"| {name} | {h:.3f} |" if isinstance(h, float) else f"| {name} | – |")
-        lines[-1] += f" {p:.2f} |" if isinstance(p, float) else " – |"
-    report = run_dir / "report.md"
-    if report.is_file():
-        body = report.read_text(encoding="utf-8")
-        start = body.find("## Errors of")
-        if start != -1:
-            end = body.find("\n## ", start + 3)
-            lines += ["", body[start : end if end != -1 else None].replace("## ", "### ", 1)]
-    plots = sorted(str(p) for p in (run_dir / "plots").glob("*.png"))
-    return "\n".join(lines), plots
+    head = results.headline_metric or "headline"
+    lines = [f"### {folder.name}: held-out results", "", f"| system | {head} | parse rate |", "|---|---|---|"]
+    for name, s in results.systems.items():
+        h = f"{s.headline:.3f}" if s.headline is not None else "–"
+        p = f"{s.parse_rate:.2f}" if s.parse_rate is not None else "–"
+        lines.append(f"| {name} | {h} | {p} |")
+    best = best_tuned_system(results)
+    if best:
+        errors = worst_errors(folder, best)
+        lines += ["", f"### Errors of `{best}` (first {len(errors)})", "", *error_table(errors)]
+    return "\n".join(lines), [str(p) for p in folder.plots()]
+
+
+def _open(spec: AppSpec, run_dir: Path | None, base_model: str) -> Any:
+    from core.errors import RunError
+    from core.loaded_run import open_base, open_run
+    from core.pack import pack_class
+
+    if run_dir is None:
+        return open_base(spec.pack, base_model)
+    loaded = open_run(run_dir)
+    if loaded.pack.name != pack_class(spec.pack).name:
+        raise RunError(f"{run_dir} is a '{loaded.pack.name}' run, not '{spec.pack}'")
+    return loaded
 
 
 def build_app(spec: AppSpec, run_dir: Path | None, base_model: str = "smollm2-135m") -> Any:
     import gradio as gr
 
-    from core.serving import RunModel
-
-    model = RunModel(spec.pack, run_dir, base_model)
+    model = _open(spec, run_dir, base_model)
     status = (
-        f"Fine-tuned adapter from `{run_dir}` vs base model `{model.base_model}`."
+        f"Fine-tuned adapter from `{run_dir}` vs base model `{model.base_model}` (on {model.device})."
         if model.tuned
         else f"**Base model only** (`{model.base_model}`): no fine-tuned adapter"
         + (f" in `{run_dir}`." if run_dir else "; start with `--run RUN_DIR` to compare.")
@@ -86,10 +95,10 @@ def build_app(spec: AppSpec, run_dir: Path | None, base_model: str = "smollm2-13
     def run(text: str) -> tuple[str, str, str, str, Any]:
         text = check_length(text)
         model_input, extra = spec.preprocess(text) if spec.preprocess else (text, {})
-        base = model.answer(model_input, tuned=False)
+        base = model.reply(model_input, tuned=False)
         outputs = [_panel("Base model", base, _render(spec, model, base, model_input))]
         if model.tuned:
-            tuned = model.answer(model_input, tuned=True)
+            tuned = model.reply(model_input, tuned=True)
             outputs.append(_panel("Fine-tuned", tuned, _render(spec, model, tuned, model_input)))
         else:
             outputs.append("_No fine-tuned adapter loaded._")

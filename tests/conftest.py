@@ -126,3 +126,38 @@ def clause_file(tmp_path: Path) -> Path:
                 {"id": f"{label[:3]}-{i}", "text": TEMPLATES[label].format(place), "label": label, "contract": f"c{i}"}
             )
     return write_jsonl(tmp_path / "clauses.jsonl", rows)
+
+
+def clause_rows() -> list[dict]:
+    return [
+        {"id": f"{lab[:3]}-{i}", "text": TEMPLATES[lab].format(p), "label": lab, "contract": f"c{i}-{lab}"}
+        for i, p in enumerate(PLACES)
+        for lab in LABELS
+    ]
+
+
+@pytest.fixture(scope="session")
+def small_run(tiny_model, tmp_path_factory) -> Path:
+    """One trained tiny legal run (adapter, splits, results) shared by tests that only read a run folder."""
+    from core.config import build_config
+    from core.pipeline import train_and_evaluate
+
+    tmp = tmp_path_factory.mktemp("small-run")
+    cfg = build_config(
+        overrides={
+            "pack": "legal",
+            "data": str(write_jsonl(tmp / "clauses.jsonl", clause_rows())),
+            "base_model": str(tiny_model),
+            "output_dir": str(tmp / "runs"),
+            "max_steps": 3,
+            "save_steps": 3,
+            "eval_steps": 3,
+            "max_length": 256,
+            "learning_rate": 5e-3,
+            "test_fraction": 0.25,
+            "max_eval_examples": 6,
+            "eval_batch_size": 6,
+            "systems": ["zero_shot", "tuned"],
+        }
+    )
+    return train_and_evaluate("legal", cfg, name="small")

@@ -42,3 +42,29 @@ def test_bad_row_is_named(tmp_path):
     out = vft("train", "legal", "--data", str(data), "--output-dir", str(tmp_path / "runs"))
     assert out.returncode == 2
     assert "d.jsonl, row 2, field 'text': missing" in " ".join(out.stderr.split())
+
+
+def test_packs_options_lists_a_packs_typed_options():
+    out = vft("packs", "--options", "legal")
+    text = " ".join(out.stdout.split())
+    assert out.returncode == 0 and "label_column" in text and "cuad_top_k" in text and "balance" in text
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["train", "legal", "-O", "lable_column=type"], "did you mean 'label_column'"),
+        (["config", "show", "legal", "-O", "cuad_top_kk=3"], "unknown option 'cuad_top_kk'"),
+        (["packs", "--options", "nosuchpack"], "no pack named 'nosuchpack'"),
+    ],
+)
+def test_pack_options_are_checked_everywhere(args, message):
+    out = vft(*args)
+    assert out.returncode == 2 and message in " ".join(out.stderr.split()), out.stderr
+
+
+def test_systems_and_results_schema_are_listed():
+    systems = vft("systems")
+    assert systems.returncode == 0 and "few_shot+constrained" in systems.stdout and "prompting" in systems.stdout
+    schema = json.loads(vft("schema", "results").stdout)
+    assert {"systems", "training", "headline_metric"} <= set(schema["properties"])

@@ -8,12 +8,36 @@ from core.errors import ConfigError
 
 def test_defaults_are_valid():
     cfg = RunConfig()
-    assert cfg.base_model == "smollm2-135m" and cfg.quantization == "auto" and cfg.precision == "auto"
+    m = cfg.model
+    assert m.base_model == "smollm2-135m" and m.quantization == "auto" and m.precision == "auto"
 
 
 def test_random_shots_are_opt_in():
-    assert RunConfig().systems == ["zero_shot", "few_shot", "tuned"]
-    assert "few_shot_random" in build_config(overrides={"systems": ["zero_shot", "few_shot_random"]}).systems
+    assert RunConfig().evaluation.systems == ["zero_shot", "few_shot", "tuned"]
+    cfg = build_config(overrides={"systems": ["zero_shot", "few_shot_random"]})
+    assert "few_shot_random" in cfg.evaluation.systems
+
+
+def test_flat_keys_of_the_first_release_land_in_their_sections():
+    cfg = build_config(
+        overrides=parse_overrides(
+            ["epochs=3", "max_length=3072", "redaction.operator=tag", "allow_unredacted=true", "data=x.csv"]
+        )
+    )
+    assert (cfg.training.epochs, cfg.training.max_length) == (3, 3072)
+    assert cfg.privacy.operator == "tag" and cfg.privacy.allow_unredacted and cfg.data.path == "x.csv"
+    nested = build_config(overrides=parse_overrides(["training.epochs=4", "privacy.detector=regex"]))
+    assert nested.training.epochs == 4 and nested.privacy.detector == "regex"
+
+
+def test_saved_config_round_trips_nested(tmp_path):
+    from core.config import dump_config, load_run_config
+
+    cfg = build_config(overrides={"epochs": 5, "lora": {"r": 4}})
+    text = dump_config(cfg)
+    assert "training:" in text and "\nepochs:" not in text
+    assert load_run_config(text) == cfg
+    assert load_run_config("epochs: 2\nbase_model: x/y\n").model.base_model == "x/y"  # a first-release file
 
 
 def test_precedence_pack_yaml_cli(tmp_path):
@@ -24,7 +48,8 @@ def test_precedence_pack_yaml_cli(tmp_path):
         yaml_path=y,
         overrides=parse_overrides(["lora.r=8", "learning_rate=1e-4"]),
     )
-    assert (cfg.epochs, cfg.max_length, cfg.lora.r, cfg.lora.alpha, cfg.learning_rate) == (3, 256, 8, 8, 1e-4)
+    t = cfg.training
+    assert (t.epochs, t.max_length, cfg.lora.r, cfg.lora.alpha, t.learning_rate) == (3, 256, 8, 8, 1e-4)
 
 
 def test_unknown_key_is_named(tmp_path):
@@ -37,10 +62,11 @@ def test_unknown_key_is_named(tmp_path):
 @pytest.mark.parametrize(
     "override, key",
     [
-        ("learning_rate=-1", "learning_rate"),
+        ("learning_rate=-1", "training.learning_rate"),
         ("lora.r=0", "lora.r"),
-        ("quantization=8bit", "quantization"),
-        ("max_length=8", "max_length"),
+        ("quantization=8bit", "model.quantization"),
+        ("max_length=8", "training.max_length"),
+        ("training.epochz=2", "training.epochz"),
     ],
 )
 def test_out_of_range_is_named(override, key):
@@ -57,4 +83,5 @@ def test_bad_override_and_missing_file(tmp_path):
 
 def test_schema_is_json_with_fields():
     schema = json.loads(config_schema())
-    assert {"base_model", "lora", "quantization", "precision", "packing"} <= set(schema["properties"])
+    assert {"model", "lora", "training", "data", "evaluation", "decoding", "privacy"} <= set(schema["properties"])
+    assert {"base_model", "quantization", "precision"} <= set(schema["$defs"]["ModelSettings"]["properties"])

@@ -117,19 +117,20 @@ def test_class_balanced_sampling_is_counted(tmp_path, mode, per_class):
     assert splits.report["train_before_balance"] == 10 and splits.report["train_after_balance"] == 2 * per_class
 
 
-def test_unknown_balance_mode_is_named(tmp_path):
-    from core.data import prepare_splits
-    from core.errors import DataError
+def test_unknown_balance_mode_is_named():
+    from core.errors import ConfigError
 
-    rows = [{"text": f"clause {i}", "label": "AB"[i % 2], "split": "train"} for i in range(4)]
-    with pytest.raises(DataError, match="balance"):
-        prepare_splits(
-            get_pack("legal", {"balance": "yes"}),
-            write_jsonl(tmp_path / "d.jsonl", rows),
-            eval_fraction=0,
-            test_fraction=0,
-            seed=1,
-        )
+    with pytest.raises(ConfigError, match=r"option 'balance'.*'none', 'oversample' or 'undersample'.*got 'yes'"):
+        get_pack("legal", {"balance": "yes"})
+
+
+def test_misspelled_option_is_an_error_that_lists_the_valid_ones():
+    from core.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"unknown option 'lable_column' \(did you mean 'label_column'\?\)") as err:
+        get_pack("legal", {"lable_column": "type"})
+    assert "cuad_top_k" in str(err.value) and "text_column" in str(err.value)
+    assert get_pack("legal", {"label_column": "type"}).options.label_column == "type"
 
 
 def test_multi_label_parse_target_and_metrics(tmp_path):

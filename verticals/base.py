@@ -8,15 +8,15 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import yaml
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, field_validator
 
 from core import metrics
-from core.data import load_with, require_text
+from core.data import require_text
 from core.errors import DataError, ParseError
-from core.pack import Example, LoadResult, Pack, TaskKind
+from core.pack import Example, Pack, PackOptions, TaskKind
 from core.parsing import first_json_object
 
 _ws = re.compile(r"[\s_\-]+")
@@ -50,30 +50,50 @@ class LabelOutput(BaseModel):
     label: str
 
 
-class ClassificationPack(Pack):
-    """Single-label text classification with a label set learned from the training split or given in a file.
+class ClassificationOptions(PackOptions):
+    text_column: str = Field("text", description="Column with the text to classify.")
+    label_column: str = Field("label", description="Column with the label (or labels, with multi_label).")
+    group_column: str | None = Field(
+        None, description="Rows sharing this column's value stay in one split (e.g. one contract)."
+    )
+    id_column: str = Field("id", description="Column with a row id (default: the row number).")
+    labels_file: str | None = Field(
+        None, description="Label set with one-line definitions: YAML/JSON mapping, or CSV `label,definition`."
+    )
+    synonyms: dict[str, str] = Field(default_factory=dict, description="Alternative name -> label, for parsing.")
+    balance: Literal["none", "oversample", "undersample"] = Field(
+        "none", description="Class-balanced sampling of the training split (counted in the data report)."
+    )
+    multi_label: bool = Field(False, description='Several labels per text: output {"labels": [...]}.')
+    label_separator: str = Field(";", description="Separator of several labels in one text cell (multi_label).")
 
-    Options: text_column, label_column, group_column, id_column, labels_file, synonyms (alternative name ->
-    label), balance (none|oversample|undersample), multi_label (output {"labels": [...]}; the label column holds a
-    list or `label_separator`-separated text, default ';').
-    """
+    @field_validator("balance", mode="before")
+    @classmethod
+    def _no_balance(cls, v: Any) -> Any:
+        return "none" if v in (None, False) else v
+
+
+class ClassificationPack(Pack):
+    """Single-label text classification with a label set learned from the training split or given in a file
+    (multi-label with the option multi_label)."""
 
     kind = TaskKind.CLASSIFY
     headline_metric = "macro_f1"
     output_schema = LabelOutput
     max_new_tokens = 24
+    Options = ClassificationOptions
     task_description: ClassVar[str] = "Classify the text"
     default_synonyms: ClassVar[dict[str, str]] = {}
 
-    def __init__(self, options: dict[str, Any] | None = None):
+    def __init__(self, options: Any = None):
         super().__init__(options)
-        self.multi_label = bool(self.options.get("multi_label", False))
+        self.multi_label = self.options.multi_label
         self.definitions: dict[str, str] = {}
         self.synonyms: dict[str, str] = dict(self.default_synonyms)
-        self.synonyms.update(self.options.get("synonyms") or {})
-        self.fixed_label_set = bool(self.options.get("labels_file"))
+        self.synonyms.update(self.options.synonyms)
+        self.fixed_label_set = bool(self.options.labels_file)
         if self.fixed_label_set:
-            self.definitions = read_label_file(self.options["labels_file"])
+            self.definitions = read_label_file(self.options.labels_file)
 
     @property
     def labels(self) -> list[str]:
@@ -81,18 +101,18 @@ class ClassificationPack(Pack):
 
     # -- data -------------------------------------------------------------------------------------------
     def row_to_examples(self, rec: dict[str, Any], row: int) -> list[Example]:
-        text = require_text(rec, self.options.get("text_column", "text"))
+        text = require_text(rec, self.options.text_column)
         label = self._label_value(rec)
         if self.fixed_label_set:
             outside = [lab for lab in self._reference_labels(label) if lab not in self.definitions]
             if outside:
                 raise DataError(
                     f"label {outside[0]!r} is not in the label file (known: {', '.join(self.labels)})",
-                    field=self.options.get("label_column", "label"),
+                    field=self.options.label_column,
                 )
-        group_col = self.options.get("group_column")
+        group_col = self.options.group_column
         group = str(rec[group_col]) if group_col and rec.get(group_col) not in (None, "") else None
-        ex_id = str(rec.get(self.options.get("id_column", "id"), row))
+        ex_id = str(rec.get(self.options.id_column, row))
         return [
             Example(
                 id=ex_id,
@@ -104,18 +124,15 @@ class ClassificationPack(Pack):
             )
         ]
 
-    def load(self, path: Path, *, skip_invalid: bool = False) -> LoadResult:
-        return load_with(path, self.row_to_examples, skip_invalid=skip_invalid, parse=self.reference_from_target)
-
     def _label_value(self, rec: dict[str, Any]) -> str | list[str]:
-        column = self.options.get("label_column", "label")
+        column = self.options.label_column
         if not self.multi_label:
             return require_text(rec, column).strip()
         value = rec.get(column)
         if isinstance(value, list) and all(isinstance(v, str) for v in value):
             labels = value
         else:
-            sep = self.options.get("label_separator", ";")
+            sep = self.options.label_separator
             labels = require_text(rec, column).split(sep)
         labels = sorted({v.strip() for v in labels if v.strip()})
         if not labels:
@@ -152,11 +169,9 @@ class ClassificationPack(Pack):
     def resample_train(self, train: Sequence[Example], seed: int) -> tuple[list[Example], dict[str, Any]]:
         """Option balance: 'oversample' repeats minority-class examples up to the largest class; 'undersample'
         keeps at most the smallest class's count per class. Both seeded; counts go to the data report."""
-        mode = self.options.get("balance", "none")
-        if mode in (None, "none", False):
+        mode = self.options.balance
+        if mode == "none":
             return list(train), {}
-        if mode not in ("oversample", "undersample"):
-            raise DataError(f"balance must be none, oversample or undersample (got {mode!r})", field="balance")
         import random
 
         rng = random.Random(seed)

@@ -157,7 +157,17 @@ CASES = [
     Case(
         "config value out of range",
         lambda t: _train(write_jsonl(t / "g.jsonl", GOOD), "--set", "learning_rate=5"),
-        ("'learning_rate'", "less than or equal to 1"),
+        ("'training.learning_rate'", "less than or equal to 1"),
+    ),
+    Case(
+        "misspelled pack option",
+        lambda t: _train(write_jsonl(t / "g.jsonl", GOOD), "-O", "lable_column=x"),
+        ("unknown option 'lable_column'", "did you mean 'label_column'", "Valid options: text_column"),
+    ),
+    Case(
+        "unknown system",
+        lambda t: _train(write_jsonl(t / "g.jsonl", GOOD), "--set", "systems=[zero_shot,fewshot]"),
+        ("unknown system 'fewshot'", "few_shot"),
     ),
     Case(
         "config that is not a mapping",

@@ -118,14 +118,14 @@ def test_kill_9_during_redaction_leaves_no_output(tmp_path):
 
 
 def test_two_runs_started_at_once_get_distinct_folders(tmp_path):
-    from core.runs import create_run_dir
+    from core.run_folder import RunFolder
 
     made: list[Path] = []
     barrier = threading.Barrier(8)
 
     def start() -> None:
         barrier.wait()
-        made.append(create_run_dir(tmp_path, "legal"))
+        made.append(RunFolder.create(tmp_path, "legal").path)
 
     threads = [threading.Thread(target=start) for _ in range(8)]
     for t in threads:
@@ -189,7 +189,7 @@ def test_pickled_weights_are_never_loaded(tiny_model, tmp_path):
 def test_remote_code_is_off_by_default():
     from core.config import RunConfig
 
-    assert RunConfig().trust_remote_code is False
+    assert RunConfig().model.trust_remote_code is False
 
 
 def test_secrets_in_the_environment_stay_out_of_runs_and_logs(tiny_model, tmp_path):

@@ -9,14 +9,14 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from core.constrained import bound_schema
 from core.data import load_with, read_rows, require_text
 from core.errors import DataError, ParseError
-from core.pack import Example, LoadResult, Pack, TaskKind
+from core.pack import Example, LoadResult, Pack, PackOptions, TaskKind
 from core.parsing import first_json_object
 from verticals.clinical import importers
 from verticals.clinical.schema import IntakeForm, user_schema
@@ -42,9 +42,15 @@ def _error_path(err: ValidationError) -> tuple[str, str]:
     return ".".join(str(p) for p in first["loc"]) or "target", first["msg"]
 
 
+class ClinicalOptions(PackOptions):
+    text_column: str = Field("text", description="Column with the visit dialogue or note.")
+    target_column: str = Field("target", description="Column with the filled form (JSON object or JSON text).")
+    schema_file: str | None = Field(None, description="Your own form: YAML `fields: {name: type}`.")
+    source_field: Literal["dialogue", "note"] = Field("dialogue", description="ACI-Bench: which text is the input.")
+
+
 class ClinicalPack(Pack):
-    """Options: text_column (default text), target_column (default target), schema_file (your own form, YAML
-    `fields: {name: type}`), source_field (ACI-Bench: dialogue or note)."""
+    """Visit dialogue or note -> the intake form, or the user's own form."""
 
     name = "clinical"
     kind = TaskKind.EXTRACT
@@ -52,12 +58,13 @@ class ClinicalPack(Pack):
     headline_metric = "micro_f1"
     redaction_fields: ClassVar[tuple[str, ...]] = ("text",)
     max_new_tokens = 256
+    Options = ClinicalOptions
 
-    def __init__(self, options: dict[str, Any] | None = None):
+    def __init__(self, options: Any = None):
         super().__init__(options)
         self.form: type[BaseModel] = IntakeForm
-        if self.options.get("schema_file"):
-            self.form = user_schema(self.options["schema_file"])
+        if self.options.schema_file:
+            self.form = user_schema(self.options.schema_file)
         self.output_schema = self.form
         self.decoding_max_items, self.decoding_max_chars = DEFAULT_MAX_ITEMS, DEFAULT_MAX_CHARS
 
@@ -68,20 +75,6 @@ class ClinicalPack(Pack):
     # -- data -------------------------------------------------------------------------------------------
     def sample_data_path(self) -> Path:
         return DATA_DIR / "clinical_sample.jsonl"
-
-    def default_config(self) -> dict[str, Any]:
-        return {
-            "max_length": 2048,
-            "epochs": 1.0,
-            "learning_rate": 3e-4,
-            "eval_steps": 20,
-            "save_steps": 20,
-            "max_eval_examples": 16,
-            "few_shot_k": 1,
-            "eval_batch_size": 4,
-            "systems": ["zero_shot", "few_shot", "tuned"],
-            "lora": {"r": 16, "alpha": 32},
-        }
 
     def validate_form(self, value: Any) -> dict[str, Any]:
         """A target (dict or JSON text) -> normalised form; DataError naming the offending field."""
@@ -100,7 +93,7 @@ class ClinicalPack(Pack):
 
     @property
     def target_column(self) -> str:
-        return str(self.options.get("target_column", "target"))
+        return self.options.target_column
 
     def _example(self, rec_id: str, text: str, form: dict[str, Any], group: str | None, split: Any) -> Example:
         return Example(
@@ -113,7 +106,7 @@ class ClinicalPack(Pack):
         )
 
     def row_to_examples(self, rec: dict[str, Any], row: int) -> list[Example]:
-        text = require_text(rec, self.options.get("text_column", "text"))
+        text = require_text(rec, self.options.text_column)
         if self.target_column not in rec:
             raise DataError(f"missing (columns present: {', '.join(sorted(rec))})", field=self.target_column)
         form = self.validate_form(rec[self.target_column])
@@ -131,7 +124,7 @@ class ClinicalPack(Pack):
                         "ACI-Bench / MTS-Dialog targets use the built-in form; drop schema_file", file=str(path)
                     )
                 if importers.is_aci(columns):
-                    records, result = importers.load_aci(path, self.options.get("source_field", "dialogue"))
+                    records, result = importers.load_aci(path, self.options.source_field)
                 else:
                     records, result = importers.load_mts(path)
                 result.examples = [

@@ -11,10 +11,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from pydantic import Field, field_validator
+
 from core import metrics
 from core.data import load_with, require_text
 from core.errors import DataError, ParseError
-from core.pack import Example, LoadResult, Pack, TaskKind
+from core.pack import Example, LoadResult, Pack, PackOptions, TaskKind
 from verticals.ecommerce import copy_metrics
 from verticals.ecommerce.importers import is_magento_dir, load_magento
 from verticals.ecommerce.style import StyleGuide, load_style
@@ -31,10 +33,26 @@ def render_attributes(attributes: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+class EcommerceOptions(PackOptions):
+    style_file: str | None = Field(None, description="YAML style guide (default: the bundled Luma shop's guide).")
+    description_column: str = Field("description", description="Column with the product copy (the answer).")
+    attribute_columns: list[str] | None = Field(
+        None, description="Columns that are product attributes (list or comma-separated; default: all other columns)."
+    )
+    id_column: str = Field("id", description="Column with the product id.")
+    group_column: str = Field("group", description="Products sharing this value stay in one split.")
+    voice_negatives: int = Field(
+        60, ge=0, description="Training products the base model writes copy for (to train the brand-voice classifier)."
+    )
+
+    @field_validator("attribute_columns", mode="before")
+    @classmethod
+    def _split(cls, v: Any) -> Any:
+        return [c.strip() for c in v.split(",") if c.strip()] if isinstance(v, str) else v
+
+
 class EcommercePack(Pack):
-    """Options: style_file (YAML style guide; default the bundled Luma guide), description_column (default
-    description), attribute_columns (list or comma-separated), id_column, group_column, voice_negatives (how many
-    training products the base model writes copy for, to train the brand-voice classifier; default 60)."""
+    """Product attributes -> copy in the shop's voice, checked against the shop's style guide."""
 
     name = "ecommerce"
     kind = TaskKind.GENERATE
@@ -44,11 +62,12 @@ class EcommercePack(Pack):
     # No 6-token phrase twice in one description: 1.4% of the Magento shop's own copy repeats one, 72% of the tuned
     # model's greedy outputs did ("Machine wash/dry." three times); see bench/NOTES.md.
     no_repeat_ngram_size = 6
+    Options = EcommerceOptions
 
-    def __init__(self, options: dict[str, Any] | None = None):
+    def __init__(self, options: Any = None):
         super().__init__(options)
-        self.base_outputs_for_metrics = int(self.options.get("voice_negatives", 60))
-        style_file = self.options.get("style_file") or DATA_DIR / "luma_style.yaml"
+        self.base_outputs_for_metrics = self.options.voice_negatives
+        style_file = self.options.style_file or DATA_DIR / "luma_style.yaml"
         self.style: StyleGuide = load_style(style_file)
         self.lexicon: dict[str, set[str]] = {
             "colour": set(copy_metrics.BASE_COLOURS),
@@ -60,20 +79,6 @@ class EcommercePack(Pack):
     def sample_data_path(self) -> Path:
         return DATA_DIR / "luma_sample.jsonl"
 
-    def default_config(self) -> dict[str, Any]:
-        return {
-            "max_length": 512,
-            "epochs": 2.0,
-            "learning_rate": 3e-4,
-            "eval_steps": 25,
-            "save_steps": 25,
-            "max_eval_examples": 30,
-            "few_shot_k": 3,
-            "constrained": False,
-            "systems": ["zero_shot", "few_shot", "tuned"],
-            "lora": {"r": 16, "alpha": 32},
-        }
-
     def _example(self, ex_id: str, attrs: dict[str, Any], description: str, group: Any, split: Any) -> Example:
         return Example(
             id=ex_id,
@@ -84,16 +89,14 @@ class EcommercePack(Pack):
             split=split or None,
         )
 
-    def row_to_examples(self, rec: dict[str, Any], row: int) -> list[Example]:
-        desc_col = self.options.get("description_column", "description")
-        description = require_text(rec, desc_col)
+    def _attributes(self, rec: dict[str, Any]) -> dict[str, Any]:
+        desc_col = self.options.description_column
         if isinstance(rec.get("attributes"), dict):
             attrs = dict(rec["attributes"])
         else:
-            cols = self.options.get("attribute_columns")
-            if isinstance(cols, str):
-                cols = [c.strip() for c in cols.split(",") if c.strip()]
-            cols = cols or [c for c in rec if c not in RESERVED | {desc_col, self.options.get("id_column", "id")}]
+            cols = self.options.attribute_columns or [
+                c for c in rec if c not in RESERVED | {desc_col, self.options.id_column}
+            ]
             missing = [c for c in cols if c not in rec]
             if missing:
                 raise DataError(f"missing (columns present: {', '.join(sorted(rec))})", field=missing[0])
@@ -102,9 +105,24 @@ class EcommercePack(Pack):
             raise DataError("no attribute values", field="attributes")
         if "name" not in attrs:
             raise DataError("the product needs a 'name' attribute", field="attributes.name")
-        group = rec.get(self.options.get("group_column", "group"))
-        ex_id = str(rec.get(self.options.get("id_column", "id"), row))
+        return attrs
+
+    def row_to_examples(self, rec: dict[str, Any], row: int) -> list[Example]:
+        description = require_text(rec, self.options.description_column)
+        attrs = self._attributes(rec)
+        group = rec.get(self.options.group_column)
+        ex_id = str(rec.get(self.options.id_column, row))
         return [self._example(ex_id, attrs, description, group or ex_id, rec.get("split"))]
+
+    def input_example(self, rec: dict[str, Any], row: int) -> Example:
+        """A product without copy yet: the attributes are the input."""
+        attrs = self._attributes(rec)
+        return Example(
+            id=str(rec.get(self.options.id_column, row)),
+            text=render_attributes(attrs),
+            target="",
+            reference=None,
+        )
 
     def load(self, path: Path, *, skip_invalid: bool = False) -> LoadResult:
         path = Path(path)

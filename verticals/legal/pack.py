@@ -7,19 +7,45 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field, field_validator, model_validator
 
 from core.data import read_rows
 from core.pack import LoadResult
-from verticals.base import ClassificationPack
+from verticals.base import ClassificationOptions, ClassificationPack
 from verticals.legal.importers import is_cuad_master, load_cuad
 
 DATA_DIR = Path(__file__).parent / "data"
 
 
+class LegalOptions(ClassificationOptions):
+    group_column: str | None = Field("contract", description="Clauses of one contract never cross splits.")
+    cuad_categories: list[str] | None = Field(
+        None, description="CUAD master_clauses.csv: these categories only (list or comma-separated)."
+    )
+    cuad_top_k: int = Field(10, ge=1, description="CUAD: the k most frequent categories (when no list is given).")
+    cuad_multi_category: Literal["drop", "first", "keep", "multi"] = Field(
+        "drop", description="CUAD: a clause text carrying several categories (always counted); multi = multi-label."
+    )
+    cuad_definitions: str | None = Field(
+        None, description="CUAD: category_descriptions.csv (default: the file beside master_clauses.csv)."
+    )
+
+    @field_validator("cuad_categories", mode="before")
+    @classmethod
+    def _split(cls, v: Any) -> Any:
+        return [c.strip() for c in v.split(",") if c.strip()] if isinstance(v, str) else v
+
+    @model_validator(mode="after")
+    def _multi(self) -> LegalOptions:
+        if self.cuad_multi_category == "multi" and not self.multi_label:
+            self.multi_label = True
+        return self
+
+
 class LegalPack(ClassificationPack):
-    """Options beyond ClassificationPack's: cuad_categories, cuad_top_k, cuad_multi_category (drop|first|keep|multi),
-    cuad_definitions (path to category_descriptions.csv)."""
+    """Contract clauses: CUAD's categories or the user's own label set."""
 
     name = "legal"
     description = "Contract clause classification (CUAD categories or your own label set)"
@@ -38,28 +64,10 @@ class LegalPack(ClassificationPack):
         "noncompete": "Non-Compete",
     }
 
-    def __init__(self, options: dict[str, Any] | None = None):
-        options = dict(options or {})
-        if options.get("cuad_multi_category") == "multi":
-            options["multi_label"] = True
-        super().__init__(options)
-        self.options.setdefault("group_column", "contract")  # clauses of one contract never cross splits
+    Options = LegalOptions
 
     def sample_data_path(self) -> Path:
         return DATA_DIR / "cuad_sample.jsonl"
-
-    def default_config(self) -> dict[str, Any]:
-        return {
-            "max_length": 512,
-            "epochs": 1.0,
-            "batch_size": 1,
-            "grad_accum": 2,
-            "learning_rate": 4e-4,
-            "eval_steps": 25,
-            "save_steps": 25,
-            "max_eval_examples": 40,
-            "lora": {"r": 16, "alpha": 32},
-        }
 
     def load(self, path: Path, *, skip_invalid: bool = False) -> LoadResult:
         path = Path(path)
@@ -75,12 +83,12 @@ class LegalPack(ClassificationPack):
     def _load_cuad(self, path: Path) -> LoadResult:
         result = load_cuad(
             path,
-            categories=self.options.get("cuad_categories"),
-            top_k=self.options.get("cuad_top_k", 10),
-            multi_category=self.options.get("cuad_multi_category", "drop"),
+            categories=self.options.cuad_categories,
+            top_k=self.options.cuad_top_k,
+            multi_category=self.options.cuad_multi_category,
         )
         result.examples = [dataclasses.replace(e, target=self.target(e.reference)) for e in result.examples]
-        defs_path = self.options.get("cuad_definitions") or path.with_name("category_descriptions.csv")
+        defs_path = self.options.cuad_definitions or path.with_name("category_descriptions.csv")
         if not self.definitions and Path(defs_path).is_file():
             from verticals.legal.importers import category_definitions
 
