@@ -97,32 +97,80 @@ def systems(
     console.print(table)
 
 
+DataFile = Annotated[Path | None, typer.Option(help="Training file (JSONL, CSV, Parquet, chat JSONL).")]
+ConfigFile = Annotated[Path | None, typer.Option("--config", "-c", help="YAML run config.")]
+SetOption = Annotated[list[str] | None, typer.Option("--set", help="Config override key=value (repeatable).")]
+PackOption = Annotated[list[str] | None, typer.Option("--option", "-O", help="Pack option key=value.")]
+TextColumn = Annotated[str | None, typer.Option(help="Column with the input text.")]
+LabelColumn = Annotated[str | None, typer.Option(help="Column with the label / target.")]
+LabelsFile = Annotated[Path | None, typer.Option(help="Label set with optional definitions.")]
+BaseModel = Annotated[str | None, typer.Option(help="Alias, local folder or hub id.")]
+OutputDir = Annotated[str | None, typer.Option(help="Where run folders go (default runs/).")]
+RunName = Annotated[str | None, typer.Option(help="Run folder name (default <pack>-<timestamp>).")]
+SkipInvalid = Annotated[bool, typer.Option(help="Skip (and count) bad rows instead of stopping.")]
+AllowUnredacted = Annotated[
+    bool, typer.Option("--allow-unredacted", help="Train a PII pack on unscrubbed data (recorded in the report).")
+]
+
+
+def _run_setup(
+    pack: str,
+    *,
+    data: Path | None,
+    config: Path | None,
+    set_: list[str] | None,
+    option: list[str] | None,
+    columns: dict[str, str | None],
+    flags: dict[str, Any],
+) -> tuple[Any, Any]:
+    """Pack options and config from the command line (pack defaults < --config < --set), and the scrubber when the
+    pack needs one. Shared by `vft train` and `vft assess`, so both prepare data the same way."""
+    from core.config import build_config
+    from core.pack import get_pack
+
+    if not pack:
+        raise VftError("name a pack (see `vft packs`)")
+    pack_options = _options(option)
+    pack_options.update({k: v for k, v in columns.items() if v is not None})
+    overrides = _options(set_)
+    overrides["pack"] = pack
+    overrides["pack_options"] = {**overrides.get("pack_options", {}), **pack_options}
+    if data:
+        overrides["data"] = str(data)
+    overrides.update({k: v for k, v in flags.items() if v is not None})
+    pack_obj = get_pack(pack, pack_options)
+    cfg = build_config(pack_defaults=pack_obj.default_config(), yaml_path=config, overrides=overrides)
+    scrubber = None
+    if pack_obj.needs_redaction and not cfg.privacy.allow_unredacted:
+        from redaction.scrub import PresidioScrubber
+
+        scrubber = PresidioScrubber.from_config(cfg.privacy)
+    return cfg, scrubber
+
+
 @app.command()
 def train(
     pack: Annotated[str, typer.Argument(help="Pack name (see `vft packs`).")] = "",
-    data: Annotated[Path | None, typer.Option(help="Training file (JSONL, CSV, Parquet, chat JSONL).")] = None,
-    config: Annotated[Path | None, typer.Option("--config", "-c", help="YAML run config.")] = None,
-    set_: Annotated[list[str] | None, typer.Option("--set", help="Config override key=value (repeatable).")] = None,
-    option: Annotated[list[str] | None, typer.Option("--option", "-O", help="Pack option key=value.")] = None,
-    text_column: Annotated[str | None, typer.Option(help="Column with the input text.")] = None,
-    label_column: Annotated[str | None, typer.Option(help="Column with the label / target.")] = None,
-    labels_file: Annotated[Path | None, typer.Option(help="Label set with optional definitions.")] = None,
-    base_model: Annotated[str | None, typer.Option(help="Alias, local folder or hub id.")] = None,
+    data: DataFile = None,
+    config: ConfigFile = None,
+    set_: SetOption = None,
+    option: PackOption = None,
+    text_column: TextColumn = None,
+    label_column: LabelColumn = None,
+    labels_file: LabelsFile = None,
+    base_model: BaseModel = None,
     epochs: Annotated[float | None, typer.Option(help="Training epochs.")] = None,
     max_steps: Annotated[int | None, typer.Option(help="Stop after N optimizer steps.")] = None,
-    output_dir: Annotated[str | None, typer.Option(help="Where run folders go (default runs/).")] = None,
-    name: Annotated[str | None, typer.Option(help="Run folder name (default <pack>-<timestamp>).")] = None,
+    output_dir: OutputDir = None,
+    name: RunName = None,
     resume: Annotated[Path | None, typer.Option(help="Resume a killed run from its last checkpoint.")] = None,
-    skip_invalid: Annotated[bool, typer.Option(help="Skip (and count) bad rows instead of stopping.")] = False,
+    skip_invalid: SkipInvalid = False,
     no_eval: Annotated[bool, typer.Option("--no-eval", help="Train only; run `vft eval` later.")] = False,
-    allow_unredacted: Annotated[
-        bool, typer.Option("--allow-unredacted", help="Train a PII pack on unscrubbed data (recorded in the report).")
-    ] = False,
+    allow_unredacted: AllowUnredacted = False,
 ) -> None:
-    """Fine-tune a LoRA adapter, then evaluate base vs few-shot vs fine-tuned on held-out data."""
+    """Fine-tune a LoRA adapter, then compare it on held-out data with the base model prompted, a classical
+    model and the nearest training example; the report says which to ship."""
     _quiet_libraries()
-    from core.config import build_config
-    from core.pack import get_pack
     from core.pipeline import train_and_evaluate
 
     if resume is not None:
@@ -131,37 +179,57 @@ def train(
         return
     if not pack:
         raise VftError("name a pack: vft train PACK (see `vft packs`)")
-    pack_options = _options(option)
-    for key, value in (
-        ("text_column", text_column),
-        ("label_column", label_column),
-        ("labels_file", str(labels_file) if labels_file else None),
-    ):
-        if value is not None:
-            pack_options[key] = value
-    overrides = _options(set_)
-    overrides["pack"] = pack
-    overrides["pack_options"] = {**overrides.get("pack_options", {}), **pack_options}
-    for key, value in (
-        ("data", str(data) if data else None),
-        ("base_model", base_model),
-        ("epochs", epochs),
-        ("max_steps", max_steps),
-        ("output_dir", output_dir),
-        ("allow_unredacted", True if allow_unredacted else None),
-    ):
-        if value is not None:
-            overrides[key] = value
-    pack_obj = get_pack(pack, pack_options)
-    cfg = build_config(pack_defaults=pack_obj.default_config(), yaml_path=config, overrides=overrides)
-    scrubber = None
-    if pack_obj.needs_redaction and not cfg.privacy.allow_unredacted:
-        from redaction.scrub import PresidioScrubber
-
-        scrubber = PresidioScrubber.from_config(cfg.privacy)
+    cfg, scrubber = _run_setup(
+        pack,
+        data=data,
+        config=config,
+        set_=set_,
+        option=option,
+        columns={"text_column": text_column, "label_column": label_column,
+                 "labels_file": str(labels_file) if labels_file else None},
+        flags={"base_model": base_model, "epochs": epochs, "max_steps": max_steps, "output_dir": output_dir,
+               "allow_unredacted": True if allow_unredacted else None},
+    )  # fmt: skip
     run_dir = train_and_evaluate(
         pack, cfg, name=name, evaluate=not no_eval, skip_invalid=skip_invalid, scrubber=scrubber
     )
+    _print_results(run_dir)
+
+
+@app.command()
+def assess(
+    pack: Annotated[str, typer.Argument(help="Pack name (see `vft packs`).")],
+    data: DataFile = None,
+    target: Annotated[float, typer.Option(help="Headline score the use case needs (e.g. 0.9 macro-F1).")] = 0.9,
+    config: ConfigFile = None,
+    set_: SetOption = None,
+    option: PackOption = None,
+    text_column: TextColumn = None,
+    label_column: LabelColumn = None,
+    labels_file: LabelsFile = None,
+    base_model: BaseModel = None,
+    output_dir: OutputDir = None,
+    name: RunName = None,
+    skip_invalid: SkipInvalid = False,
+    allow_unredacted: AllowUnredacted = False,
+) -> None:
+    """Before training: is fine-tuning worth it? Scores zero-shot, few-shot, classical and nearest on the held-out
+    split (prepared exactly as `vft train` would) and estimates the training time from a short measured probe."""
+    _quiet_libraries()
+    from core.assess import assess as run_assess
+
+    cfg, scrubber = _run_setup(
+        pack,
+        data=data,
+        config=config,
+        set_=set_,
+        option=option,
+        columns={"text_column": text_column, "label_column": label_column,
+                 "labels_file": str(labels_file) if labels_file else None},
+        flags={"base_model": base_model, "output_dir": output_dir,
+               "allow_unredacted": True if allow_unredacted else None},
+    )  # fmt: skip
+    run_dir = run_assess(pack, cfg, name=name, target=target, skip_invalid=skip_invalid, scrubber=scrubber)
     _print_results(run_dir)
 
 
@@ -183,6 +251,10 @@ def _print_results(run_dir: Path) -> None:
             f"training: {tr.global_step} steps in {tr.train_runtime_s} s, {tr.tokens_per_second} tokens/s "
             f"({tr.precision})"
         )
+    if results.assessment:
+        console.print(f"[bold]{results.assessment['sentence']}[/]")
+    elif results.verdict and results.verdict.get("sentence"):
+        console.print(f"[bold]verdict:[/] {results.verdict['sentence']}")
     console.print(f"report: {folder.report_html_path}")
 
 

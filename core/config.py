@@ -16,9 +16,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from core.errors import ConfigError
 
-# Compared by default: the base model prompted (zero-shot, few-shot with retrieved examples) and the fine-tuned one.
-# `few_shot_random` is a diagnostic (does retrieval matter?) that costs a quarter of evaluation time: opt in.
-DEFAULT_SYSTEMS = ("zero_shot", "few_shot", "tuned")
+# Compared by default: the base model prompted (zero-shot, few-shot with retrieved examples), the fine-tuned adapter,
+# and the simplest alternatives: `classical` (classification packs) and `nearest` (every pack). `few_shot_random` is
+# a diagnostic (does retrieval matter?) that costs a quarter of evaluation time: opt in.
+DEFAULT_SYSTEMS = ("zero_shot", "few_shot", "tuned", "classical", "nearest")
 
 
 class _Strict(BaseModel):
@@ -102,7 +103,16 @@ class EvaluationSettings(_Strict):
     constrained: bool = Field(True, description="Also score every LLM system with constrained decoding.")
     few_shot_k: int = Field(3, ge=1, le=32)
     eval_batch_size: int = Field(16, ge=1)
-    max_eval_examples: int | None = Field(200, ge=1, description="Cap the held-out examples that are generated.")
+    max_eval_examples: int | None = Field(
+        None, ge=1, description="Cap the held-out examples scored (a seeded sample). Default: the time budget decides."
+    )
+    time_budget_minutes: float | None = Field(
+        30.0,
+        gt=0,
+        description="Score the whole held-out split when the speed measured on its first examples says it fits this "
+        "budget; otherwise a seeded sample that fits (the report says how many and why). null = always all.",
+    )
+    bootstrap_resamples: int = Field(1000, ge=100, le=100_000, description="Paired bootstrap resamples (seeded).")
 
 
 class DecodingSettings(_Strict):

@@ -1,56 +1,117 @@
-"""Score what each system answers on the held-out split, in four steps: choose the examples, run each system,
-score its answers with the pack's metrics, write predictions and results. A malformed output counts as wrong."""
+"""Score what each system answers on the held-out split: choose the examples, run each system, score its answers
+with the pack's metrics, put intervals on them, decide the verdict, write predictions and results. A malformed
+output counts as wrong.
+
+How many examples: all of the held-out split when it fits the time budget. The language-model systems first answer
+the first examples of a seeded order; their measured speed says how many more fit, and the report says how many
+were scored and why. Systems that need no model (classical, nearest) run first, so their memory figure is theirs."""
 
 from __future__ import annotations
 
 import random
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from core import metrics
 from core.config import RunConfig
 from core.errors import ParseError, RunError
 from core.loaded_run import load_run_pack, open_run
-from core.machine import machine_info
+from core.machine import PeakMemory, machine_info
 from core.pack import Example, Pack
 from core.progress import progress_bar
 from core.results import RunResults, SystemScores
 from core.run_folder import RunFolder
+from core.stats import paired_bootstrap
 from core.systems import Answer, System, SystemContext, plan_systems
+from core.verdict import candidate, decide
 
-
-def choose_examples(
-    test: Sequence[Example], cfg: RunConfig, max_examples: int | None = None
-) -> tuple[list[Example], str]:
-    """The held-out examples to score and why those: all of them, or a seeded sample (not the first rows, which
-    are often one contract) when a cap is set."""
-    limit = max_examples or cfg.evaluation.max_eval_examples
-    if limit is not None and len(test) > limit:
-        keep = set(random.Random(cfg.seed).sample(range(len(test)), limit))
-        chosen = [ex for i, ex in enumerate(test) if i in keep]
-        return chosen, f"a seeded sample of {limit} of the {len(test)} held-out examples (cap {limit})"
-    return list(test), f"all {len(test)} held-out examples"
+SMALL_HELD_OUT = 50  # fewer scored examples than this: the report warns that small differences are noise
 
 
 @dataclass
 class SystemRun:
     system: System
-    answers: list[Answer]
-    seconds: float
+    answers: list[Answer] = field(default_factory=list)
+    seconds: float = 0.0
+    peak_rss_mb: float = 0.0
+    fit_seconds: float = 0.0
 
 
-def run_system(system: System, ctx: SystemContext, examples: Sequence[Example], *, show_progress: bool) -> SystemRun:
-    with progress_bar(f"{system.name:<24}", len(examples), show_progress) as advance:
-        ctx.progress = advance
-        started = time.perf_counter()
-        answers = system.answer(ctx, examples)
-        seconds = time.perf_counter() - started
+def seeded_order(test: Sequence[Example], seed: int) -> list[int]:
+    order = list(range(len(test)))
+    random.Random(seed).shuffle(order)
+    return order
+
+
+def run_system(system: System, ctx: SystemContext, examples: Sequence[Example], *, label: str, show: bool) -> SystemRun:
+    """One system on some examples, timed, with this process's peak memory while it ran."""
+    with PeakMemory() as memory:
+        fit_seconds = system.prepare(ctx)
+        with progress_bar(label, len(examples), show) as advance:
+            ctx.progress = advance
+            started = time.perf_counter()
+            answers = system.answer(ctx, examples) if examples else []
+            seconds = time.perf_counter() - started
     if len(answers) != len(examples):
         raise RunError(f"system {system.name} returned {len(answers)} answers for {len(examples)} examples")
-    return SystemRun(system, answers, seconds)
+    return SystemRun(system, answers, seconds, memory.peak_mb, fit_seconds)
+
+
+def _merge(a: SystemRun, b: SystemRun) -> SystemRun:
+    peak = max(a.peak_rss_mb, b.peak_rss_mb)
+    return SystemRun(a.system, a.answers + b.answers, a.seconds + b.seconds, peak, a.fit_seconds)
+
+
+def choose_and_run(
+    plan: list[System], ctx: SystemContext, test: Sequence[Example], cfg: RunConfig, *, cap: int | None, show: bool
+) -> tuple[list[Example], dict[str, SystemRun], str]:
+    """Run every system on the held-out examples the budget allows; returns them (in test order), the runs, and a
+    sentence saying how many were scored and why."""
+    order = seeded_order(test, cfg.seed)
+    limit = cap or cfg.evaluation.max_eval_examples
+    if limit is not None and len(order) > limit:
+        order = order[:limit]
+        why = f"a seeded sample of {limit} of the {len(test)} held-out examples (max_eval_examples={limit})"
+    else:
+        why = f"all {len(test)} held-out examples"
+    model_systems = [s for s in plan if s.uses_model]
+    budget = cfg.evaluation.time_budget_minutes
+    runs: dict[str, SystemRun] = {}
+    if model_systems and budget is not None and len(order) > 2 * cfg.evaluation.eval_batch_size:
+        first = order[: max(cfg.evaluation.eval_batch_size, 8)]
+        for s in model_systems:
+            runs[s.name] = run_system(s, ctx, [test[i] for i in first], label=f"{s.name:<24} (1/2)", show=show)
+        spent = sum(r.seconds for r in runs.values())
+        per_example = spent / len(first)
+        room = budget * 60 - spent
+        fits = len(first) + max(0, int(room / per_example)) if per_example > 0 else len(order)
+        if fits < len(order):
+            why = (
+                f"a seeded sample of {fits} of the {len(test)} held-out examples: all of them would take "
+                f"~{per_example * len(order) / 60:.0f} min at the measured {per_example:.1f} s per example for the "
+                f"{len(model_systems)} model systems; the budget is {budget:g} min (evaluation.time_budget_minutes)"
+            )
+            order = order[:fits]
+        rest = order[len(first) :]
+        for s in model_systems:
+            more = run_system(s, ctx, [test[i] for i in rest], label=f"{s.name:<24} (2/2)", show=show)
+            runs[s.name] = _merge(runs[s.name], more)
+        # model systems answered in seeded order; put every system in test order below
+    chosen = sorted(order)
+    position = {i: k for k, i in enumerate(order)}
+    examples = [test[i] for i in chosen]
+    for name, run in list(runs.items()):
+        answers = [run.answers[position[i]] for i in chosen]
+        runs[name] = SystemRun(run.system, answers, run.seconds, run.peak_rss_mb, run.fit_seconds)
+    ordered: dict[str, SystemRun] = {}
+    for s in sorted(plan, key=lambda s: s.uses_model):  # no-model systems first: their memory is their own
+        ordered[s.name] = runs.get(s.name) or run_system(s, ctx, examples, label=f"{s.name:<24}", show=show)
+    return examples, {s.name: ordered[s.name] for s in plan}, why
 
 
 def parse_outputs(pack: Pack, texts: Sequence[str]) -> tuple[list[Any | None], list[str | None]]:
@@ -66,18 +127,34 @@ def parse_outputs(pack: Pack, texts: Sequence[str]) -> tuple[list[Any | None], l
     return parsed, errors
 
 
-def score_run(pack: Pack, run: SystemRun, examples: Sequence[Example]) -> tuple[SystemScores, list[dict[str, Any]]]:
-    """The pack's metrics on one system's answers, plus the rows of its predictions file."""
+def cost(run: SystemRun, n: int) -> dict[str, Any]:
+    latencies = np.array([a.latency for a in run.answers] or [0.0])
+    return {
+        "examples_per_second": n / run.seconds if run.seconds else None,
+        "latency_p50_s": float(np.percentile(latencies, 50)),
+        "latency_p95_s": float(np.percentile(latencies, 95)),
+        "peak_rss_mb": round(run.peak_rss_mb, 1),
+        "seconds": round(run.seconds, 2),
+        **({"training_seconds": round(run.fit_seconds, 2)} if run.fit_seconds else {}),
+    }
+
+
+def score_run(
+    pack: Pack, run: SystemRun, examples: Sequence[Example]
+) -> tuple[SystemScores, list[dict[str, Any]], list[Any | None]]:
+    """The pack's metrics on one system's answers, the rows of its predictions file, and the parsed answers."""
     texts = [a.text for a in run.answers]
     parsed, errors = parse_outputs(pack, texts)
     scores = pack.metrics(parsed, [ex.reference for ex in examples], inputs=[ex.text for ex in examples])
     if pack.output_json_schema() is not None and pack.allowed_outputs() is None:
         scores["json_valid_rate"] = metrics.json_valid_rate(texts)
+    spent = cost(run, len(examples))
     result = SystemScores(
         system=run.system.describe(),
         headline=scores.get(pack.headline_metric),
-        examples_per_second=len(examples) / run.seconds if run.seconds else None,
+        examples_per_second=spent["examples_per_second"],
         generated_tokens=sum(a.new_tokens for a in run.answers),
+        cost=spent,
         **{k: v for k, v in scores.items() if k != "headline"},
     )
     rows = []
@@ -95,7 +172,7 @@ def score_run(pack: Pack, run: SystemRun, examples: Sequence[Example]) -> tuple[
         if answer.probabilities is not None:
             row["probabilities"] = answer.probabilities
         rows.append(row)
-    return result, rows
+    return result, rows, parsed
 
 
 def fit_pack_metrics(ctx: SystemContext, folder: RunFolder, *, show_progress: bool) -> dict[str, Any] | None:
@@ -111,6 +188,15 @@ def fit_pack_metrics(ctx: SystemContext, folder: RunFolder, *, show_progress: bo
     return pack.fit_metrics(shown, [g.text for g in gens])
 
 
+def evidence_warnings(n: int, verdict: dict[str, Any]) -> list[str]:
+    warnings = []
+    if n < SMALL_HELD_OUT:
+        widths = [c["best_minus_this"]["high"] - c["best_minus_this"]["low"] for c in verdict.get("comparisons", [])]
+        noise = f" (differences must exceed about ±{max(widths) / 2:.2f} to be told apart)" if widths else ""
+        warnings.append(f"only {n} held-out examples were scored: too few to separate similar systems{noise}")
+    return warnings
+
+
 def evaluate_run(
     run_dir: str | Path | RunFolder,
     *,
@@ -122,8 +208,8 @@ def evaluate_run(
     folder = run_dir if isinstance(run_dir, RunFolder) else RunFolder.open(run_dir)
     cfg = folder.load_config()
     pack = load_run_pack(folder, cfg)
-    examples, chosen_how = choose_examples(folder.load_split("test"), cfg, max_examples)
-    if not examples:
+    test = folder.load_split("test")
+    if not test:
         raise RunError(f"{folder.path}: the held-out split is empty; nothing to evaluate")
     tuned = folder.has_adapter()
     names = list(systems) if systems else cfg.evaluation.systems
@@ -141,14 +227,28 @@ def evaluate_run(
         tuned_available=tuned,
     )
     metric_models = fit_pack_metrics(ctx, folder, show_progress=show_progress)
+    examples, runs, chosen_how = choose_and_run(plan, ctx, test, cfg, cap=max_examples, show=show_progress)
     scored: dict[str, SystemScores] = {}
-    for system in plan:
-        run = run_system(system, ctx, examples, show_progress=show_progress)
-        scored[system.name], rows = score_run(pack, run, examples)
-        folder.write_predictions(system.name, rows)
+    scorers = {}
+    refs, inputs = [ex.reference for ex in examples], [ex.text for ex in examples]
+    for name, run in runs.items():
+        scored[name], rows, parsed = score_run(pack, run, examples)
+        folder.write_predictions(name, rows)
+        scorers[name] = pack.headline_scorer(parsed, refs, inputs)
+    boot = paired_bootstrap(scorers, len(examples), resamples=cfg.evaluation.bootstrap_resamples, seed=cfg.seed)
+    for name, s in scored.items():
+        s.interval = boot.interval(name).as_dict()
+    training = folder.read_results().training
+    if training is not None:
+        for s in scored.values():
+            if s.system.get("weights") == "tuned" and s.cost is not None:
+                s.cost["training_seconds"] = training.train_runtime_s
+    verdict = decide(
+        [candidate(n, s.system, s.examples_per_second) for n, s in scored.items()], boot, pack.headline_metric
+    )
 
     def record(results: RunResults) -> None:
-        results.systems.update(scored)
+        results.systems = {**{k: v for k, v in results.systems.items() if k not in scored}, **scored}
         if metric_models is not None:
             results.metric_models = metric_models
         results.pack = pack.name
@@ -157,6 +257,14 @@ def evaluate_run(
         results.base_model = cfg.model.base_model
         results.machine = machine_info()
         results.evaluated_at = time.strftime("%Y-%m-%d %H:%M:%S")
-        results.evaluation = {"examples": chosen_how, "systems_left_out": skipped}
+        results.evaluation = {
+            "examples": chosen_how,
+            "scored": len(examples),
+            "held_out": len(test),
+            "systems_left_out": skipped,
+            "bootstrap_resamples": boot.resamples,
+        }
+        results.verdict = verdict
+        results.warnings = evidence_warnings(len(examples), verdict)
 
     return folder.update_results(record)

@@ -64,6 +64,7 @@ class Generation:
     seconds: float  # wall time of the batch this prompt was in, shared evenly
     prompt_truncated: bool
     token_ids: tuple[int, ...] = ()  # the new tokens, up to and including the stop token
+    batch_seconds: float = 0.0  # wall time of the whole batch: how long this prompt's caller waited
 
 
 class Generator:
@@ -157,7 +158,9 @@ class Generator:
                     new = out[row, width:].tolist()
                     n_new = next((k + 1 for k, t in enumerate(new) if t in stop_ids), len(new))
                     text = tok.decode(new[:n_new], skip_special_tokens=True).strip()
-                    results[i] = Generation(text, n_new, elapsed / len(idx), encoded[i][1], tuple(new[:n_new]))
+                    results[i] = Generation(
+                        text, n_new, elapsed / len(idx), encoded[i][1], tuple(new[:n_new]), batch_seconds=elapsed
+                    )
                 if on_batch:
                     on_batch(len(idx))
         finally:

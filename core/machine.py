@@ -49,3 +49,36 @@ def machine_info() -> dict[str, Any]:
     if torch.cuda.is_available():
         info["gpu"] = torch.cuda.get_device_name(0)
     return info
+
+
+class PeakMemory:
+    """Peak resident memory of this process while a block runs (sampled every 20 ms in a thread), in MB."""
+
+    def __init__(self, interval: float = 0.02):
+        self.interval, self.peak_mb = interval, 0.0
+        self._stop: Any = None
+
+    def _sample(self) -> None:
+        import psutil
+
+        proc = psutil.Process()
+        while not self._stop.wait(self.interval):
+            self.peak_mb = max(self.peak_mb, proc.memory_info().rss / 2**20)
+
+    def __enter__(self) -> PeakMemory:
+        import threading
+
+        import psutil
+
+        self.peak_mb = psutil.Process().memory_info().rss / 2**20
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        import psutil
+
+        self.peak_mb = max(self.peak_mb, psutil.Process().memory_info().rss / 2**20)

@@ -95,6 +95,29 @@ def _as_items(value: Any, normalise: Callable[[Any], str]) -> Counter:
     return Counter([normalise(value)]) if normalise(value) else Counter()
 
 
+def field_counts(
+    pred: dict[str, Any] | None,
+    ref: dict[str, Any],
+    fields: Sequence[str],
+    normalise: Callable[[Any], str] = normalise_scalar,
+    *,
+    skip_unknown_reference: bool = False,
+) -> dict[str, tuple[int, int, int]]:
+    """(true positives, false positives, false negatives) per scored field of one example. List fields are
+    normalised multisets, scalars normalised exact matches; an empty reference and an empty prediction agree. A
+    missing prediction (None) contributes false negatives for all its reference items. With skip_unknown_reference,
+    a field whose reference is None (no gold for it in this example) is not scored: it is left out."""
+    out: dict[str, tuple[int, int, int]] = {}
+    for f in fields:
+        if skip_unknown_reference and ref.get(f) is None:
+            continue
+        gold = _as_items(ref.get(f), normalise)
+        got = _as_items(pred.get(f), normalise) if isinstance(pred, dict) else Counter()
+        tp = sum((gold & got).values())
+        out[f] = (tp, sum(got.values()) - tp, sum(gold.values()) - tp)
+    return out
+
+
 def field_f1(
     predictions: Sequence[dict[str, Any] | None],
     references: Sequence[dict[str, Any]],
@@ -103,23 +126,16 @@ def field_f1(
     *,
     skip_unknown_reference: bool = False,
 ) -> dict[str, Any]:
-    """Field-level precision/recall/F1: list fields compared as normalised multisets, scalars by normalised
-    exact match. An empty reference and an empty prediction agree (no item either way). A missing prediction
-    (None) contributes false negatives for all its reference items. With skip_unknown_reference, a field whose
-    reference is None (no gold for it in this example) is not scored on that example at all."""
+    """Field-level precision/recall/F1 summed over examples (see field_counts), per field and micro-averaged."""
     totals = {f: [0, 0, 0] for f in fields}  # tp, fp, fn
     scored = dict.fromkeys(fields, 0)
     for pred, ref in zip(predictions, references, strict=True):
-        for f in fields:
-            if skip_unknown_reference and ref.get(f) is None:
-                continue
+        for f, counts in field_counts(
+            pred, ref, fields, normalise, skip_unknown_reference=skip_unknown_reference
+        ).items():
             scored[f] += 1
-            gold = _as_items(ref.get(f), normalise)
-            got = _as_items((pred or {}).get(f), normalise) if isinstance(pred, dict) else Counter()
-            tp = sum((gold & got).values())
-            totals[f][0] += tp
-            totals[f][1] += sum(got.values()) - tp
-            totals[f][2] += sum(gold.values()) - tp
+            for i in range(3):
+                totals[f][i] += counts[i]
 
     def prf(tp: int, fp: int, fn: int) -> dict[str, float]:
         p = tp / (tp + fp) if tp + fp else 0.0

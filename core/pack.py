@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import importlib
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from importlib.metadata import entry_points
@@ -197,6 +197,35 @@ class Pack(ABC):
     ) -> dict[str, Any]:
         """Score parsed predictions (None = unparseable, counted wrong) against references; `inputs` are the
         source texts, for metrics that look values up in them (span F1, hallucination checks)."""
+
+    def headline_scorer(
+        self, predictions: Sequence[Any | None], references: Sequence[Any], inputs: Sequence[str] | None = None
+    ) -> Callable[[Any], float]:
+        """indices of the examples -> the headline metric on that subset, for the paired bootstrap (called a
+        thousand times per system). The default rescores with `metrics`; packs override it with a fast exact one."""
+
+        def score(idx: Any) -> float:
+            picked = [int(i) for i in idx]
+            value = self.metrics(
+                [predictions[i] for i in picked],
+                [references[i] for i in picked],
+                [inputs[i] for i in picked] if inputs is not None else None,
+            ).get(self.headline_metric)
+            return float(value or 0.0)
+
+        return score
+
+    def format_answer(self, reference: Any) -> str:
+        """The answer text for a gold value (what a system that predicts values directly, such as the classical
+        baseline, writes so that `parse` reads it back)."""
+        import json
+
+        return reference if isinstance(reference, str) else json.dumps(reference, ensure_ascii=False)
+
+    def nearest_answer(self, example: Example, neighbour: Example) -> str:
+        """The `nearest` baseline's answer for `example`: its most similar training example's answer, adapted where
+        the pack knows how (e.g. the product's own name in place of the neighbour's)."""
+        return neighbour.target
 
     def fit_metrics(self, train: Sequence[Example], base_outputs: Sequence[str]) -> dict[str, Any]:
         """Learn a metric from the base model's own outputs on training inputs (e.g. a brand-voice classifier:

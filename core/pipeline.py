@@ -10,7 +10,7 @@ from typing import Any
 from core.config import RunConfig
 from core.data import prepare_splits
 from core.errors import RunError
-from core.pack import Example, Pack, get_pack
+from core.pack import Example, Pack, TaskKind, get_pack
 from core.privacy import RedactionOutcome, Scrubber, redact_examples
 from core.run_folder import RunFolder, is_main_process
 
@@ -49,6 +49,10 @@ def prepare_run(
             "trained on UNREDACTED data (allow_unredacted): the run folder may contain personal data"
         )
     report.update(pack.data_summary({"train": splits.train, "dev": splits.dev, "test": splits.test}))
+    if pack.kind is TaskKind.CLASSIFY:
+        from core.label_issues import find_label_issues
+
+        report["label_issues"] = find_label_issues(splits.train, seed=cfg.seed)
     if is_main_process():
         folder.save_splits({"train": splits.train, "dev": splits.dev, "test": splits.test})
         folder.save_pack_state(pack.state())

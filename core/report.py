@@ -11,8 +11,11 @@ from typing import Any
 from core.io import write_text
 from core.results import RunResults
 from core.run_folder import RunFolder
+from core.verdict import metric_label
 
 ORDER = (
+    "nearest",
+    "classical",
     "zero_shot",
     "zero_shot+constrained",
     "few_shot_random",
@@ -127,35 +130,72 @@ def error_table(errors: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def _interval(s: dict[str, Any]) -> str:
+    i = s.get("interval")
+    if not i:
+        return _fmt(s.get("headline"))
+    return f"{i['estimate']:.3f} [{i['low']:.3f}, {i['high']:.3f}]"
+
+
+def _cost(s: dict[str, Any], key: str, digits: int = 2) -> str:
+    value = (s.get("cost") or {}).get(key)
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
+def verdict_lines(results: RunResults) -> list[str]:
+    """The verdict block that opens report.md (and report.html): which system to ship, in one sentence."""
+    a = results.assessment
+    if a:
+        return [f"> **Assessment: {a['sentence']}.**", ">", f"> Rule: {a['rule']}.", ""]
+    v = results.verdict or {}
+    if not v.get("ship"):
+        return []
+    lines = [f"> **Verdict: {v['sentence']}.**", ">", f"> Ship `{v['ship']}`"]
+    if v.get("runner_up"):
+        lines[-1] += f"; runner-up `{v['runner_up']}`"
+    lines[-1] += f". Fine-tuning: **{v['fine_tuning']}**. Rule: {v['rule']}."
+    return [*lines, ""]
+
+
 def _markdown(folder: RunFolder, results: RunResults) -> str:
     systems = {name: s.model_dump() for name, s in results.systems.items()}
     training = results.training.model_dump() if results.training else {}
     data = results.data or {}
     head = results.headline_metric or "headline"
-    lines = [
-        f"# Run report: {folder.name}",
+    how = (results.evaluation or {}).get("examples", f"{results.test_examples or 0} held-out examples")
+    lines = [f"# Run report: {folder.name}", "", *verdict_lines(results)]
+    lines += [f"**Warning:** {w}." for w in results.warnings]
+    lines += [
         "",
-        f"Pack **{results.pack}**, base model **{results.base_model}**, "
-        f"{results.test_examples or 0} held-out examples (never used in training).",
+        f"Pack **{results.pack}**, base model **{results.base_model}**. Scored: {how} (never used in training); "
+        "intervals are 95% paired-bootstrap intervals over those examples.",
         "",
-        "## Does fine-tuning beat prompting?",
+        "## Systems compared",
         "",
-        f"| system | {head} | accuracy | parse rate | examples/s |",
-        "|---|---|---|---|---|",
+        f"| system | {metric_label(head)} [95% CI] | accuracy | parse rate | examples/s | latency p50 / p95 (s) | "
+        "peak RSS (MB) | training (s) |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for name in _ordered(systems):
         s = systems[name]
         lines.append(
-            f"| {name} | {_fmt(s.get('headline'))} | {_fmt(s.get('accuracy'))} | "
-            f"{_fmt(s.get('parse_rate'))} | {_fmt(s.get('examples_per_second'))} |"
+            f"| {name} | {_interval(s)} | {_fmt(s.get('accuracy'))} | {_fmt(s.get('parse_rate'))} | "
+            f"{_cost(s, 'examples_per_second')} | {_cost(s, 'latency_p50_s')} / {_cost(s, 'latency_p95_s')} | "
+            f"{_cost(s, 'peak_rss_mb', 0)} | {_cost(s, 'training_seconds', 0)} |"
         )
     lines += [
         "",
-        "Systems: `zero_shot` = base model with the pack's prompt; `few_shot` = base model with the k most "
-        "similar training examples; `few_shot_random` (opt-in) = k random training examples; `tuned` = the LoRA "
-        "adapter; `+constrained` = decoding limited to valid outputs.",
+        "Systems: `nearest` = the answer of the most similar training example; `classical` = TF-IDF + logistic "
+        "regression trained on the training split; `zero_shot` = base model with the pack's prompt; `few_shot` = base "
+        "model with the k most similar training examples; `few_shot_random` (opt-in) = k random training examples; "
+        "`tuned` = the LoRA adapter; `+constrained` = decoding limited to valid outputs. Latency is what one caller "
+        "waits (a whole batch for batched decoding); peak RSS is this process while the system ran.",
         "",
     ]
+    left_out = (results.evaluation or {}).get("systems_left_out")
+    if left_out:
+        lines += [f"Left out: {'; '.join(left_out)}.", ""]
+    lines += _label_issue_section(data)
     lines += _per_field_section(systems)
     lines += _privacy_section(data)
     if training:
@@ -205,6 +245,25 @@ def _per_field_section(systems: dict[str, Any]) -> list[str]:
     return [*lines, ""]
 
 
+def _label_issue_section(data: dict[str, Any]) -> list[str]:
+    issues = data.get("label_issues") or {}
+    if not issues.get("suspects"):
+        return []
+    lines = [
+        "## Data quality: training rows that may be mislabelled",
+        "",
+        f"{issues['count']} of {issues['checked']} training rows look mislabelled ({issues['method']}); the first "
+        f"{len(issues['suspects'])} are listed for review. Nothing was dropped.",
+        "",
+        "| id | given | suggested | p(given) | text |",
+        "|---|---|---|---|---|",
+    ]
+    for s in issues["suspects"]:
+        cells = [str(s["id"]), s["given"], s["suggested"], f"{s['given_label_probability']:.2f}", s["text"]]
+        lines.append("| " + " | ".join(c.replace("|", "\\|").replace("\n", " ") for c in cells) + " |")
+    return [*lines, ""]
+
+
 def _privacy_section(data: dict[str, Any]) -> list[str]:
     red = data.get("redaction") or {}
     status = red.get("status")
@@ -224,16 +283,40 @@ def _privacy_section(data: dict[str, Any]) -> list[str]:
     return [*lines, ""]
 
 
+def _inline(text: str) -> str:
+    """**bold** and `code` spans of one Markdown line, HTML-escaped."""
+    import re
+
+    escaped = html.escape(text)
+    escaped = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", escaped)
+    return re.sub(r"`(.+?)`", r"<code>\1</code>", escaped)
+
+
 def _html(md_text: str, folder: RunFolder) -> str:
     """Minimal Markdown -> HTML (tables, headings, lists, code, images inlined as base64)."""
     out = [
         "<!doctype html><html><head><meta charset='utf-8'><title>vft report</title><style>"
         "body{font-family:system-ui,sans-serif;max-width:960px;margin:2em auto;padding:0 1em;color:#222}"
         "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;font-size:14px}"
-        "pre{background:#f5f5f5;padding:1em;overflow:auto;font-size:12px}img{max-width:100%}</style></head><body>"
+        "pre{background:#f5f5f5;padding:1em;overflow:auto;font-size:12px}img{max-width:100%}"
+        "#verdict{border-left:6px solid #1f77b4;background:#eef5fb;margin:1em 0;padding:.4em 1em;font-size:16px}"
+        "</style></head><body>"
     ]
-    in_table = in_code = in_list = False
+    in_table = in_code = in_list = in_quote = False
+    quotes = 0
     for line in md_text.splitlines():
+        if line.startswith(">"):
+            if not in_quote:
+                quotes += 1
+                out.append("<blockquote id='verdict'>" if quotes == 1 else "<blockquote>")
+                in_quote = True
+            body = line[1:].strip()
+            if body:
+                out.append(f"<p>{_inline(body)}</p>")
+            continue
+        if in_quote:
+            out.append("</blockquote>")
+            in_quote = False
         if line.startswith("```"):
             out.append("</pre>" if in_code else "<pre>")
             in_code = not in_code
@@ -272,9 +355,11 @@ def _html(md_text: str, folder: RunFolder) -> str:
             data = base64.b64encode((folder.path / rel).read_bytes()).decode()
             out.append(f"<p><img alt='{html.escape(rel)}' src='data:image/png;base64,{data}'></p>")
         elif line.strip():
-            out.append(f"<p>{html.escape(line).replace('**', '')}</p>")
+            out.append(f"<p>{_inline(line)}</p>")
     if in_table:
         out.append("</table>")
+    if in_quote:
+        out.append("</blockquote>")
     out.append("</body></html>")
     return "\n".join(out)
 

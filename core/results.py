@@ -28,6 +28,14 @@ class SystemScores(BaseModel):
     parse_rate: float | None = Field(None, description="Share of outputs that parsed into the pack's schema.")
     examples_per_second: float | None = None
     generated_tokens: int | None = None
+    interval: dict[str, float] | None = Field(
+        None, description="Headline estimate with its 95% paired-bootstrap interval: {estimate, low, high}."
+    )
+    cost: dict[str, Any] | None = Field(
+        None,
+        description="examples_per_second, latency_p50_s / latency_p95_s (what one caller waits), peak_rss_mb of the "
+        "process while the system ran, seconds; training_seconds for fine-tuned systems.",
+    )
 
 
 class TrainingSummary(_Closed):
@@ -65,6 +73,13 @@ class RunResults(_Closed):
         None, description="How the scored examples were chosen and which systems were left out (and why)."
     )
     systems: dict[str, SystemScores] = Field(default_factory=dict)
+    verdict: dict[str, Any] | None = Field(
+        None, description="Which system to ship and whether fine-tuning was worth it (core.verdict: rule, sentence)."
+    )
+    assessment: dict[str, Any] | None = Field(
+        None, description="`vft assess` only: fine-tuning worth trying / not needed, with the training-time estimate."
+    )
+    warnings: list[str] = Field(default_factory=list, description="What the reader must know before trusting it.")
 
     def best(self, names: list[str]) -> str | None:
         """The first of `names` that was scored."""

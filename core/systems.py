@@ -46,7 +46,7 @@ class OutputMode(str, Enum):
 @dataclass
 class Answer:
     text: str
-    seconds: float = 0.0  # this example's share of the wall time
+    latency: float = 0.0  # seconds this example's caller waited for it (its whole batch, for batched decoding)
     new_tokens: int = 0
     prompt_truncated: bool = False
     probabilities: dict[str, float] | None = None
@@ -100,6 +100,13 @@ class System(ABC):
     def uses_model(self) -> bool:
         return True
 
+    def prepare(self, ctx: SystemContext) -> float:
+        """Load or fit what the system needs before it answers (not counted in its answering speed); returns the
+        seconds spent fitting, which are reported as the system's training time."""
+        if self.uses_model:
+            ctx.model  # noqa: B018 - load once, before the clock starts
+        return 0.0
+
     @abstractmethod
     def answer(self, ctx: SystemContext, examples: Sequence[Example]) -> list[Answer]: ...
 
@@ -145,7 +152,7 @@ class PromptedSystem(System):
             constrained=self.output is OutputMode.CONSTRAINED,
             on_batch=ctx.progress,
         )
-        return [Answer(g.text, g.seconds, g.new_tokens, g.prompt_truncated) for g in gens]
+        return [Answer(g.text, g.batch_seconds, g.new_tokens, g.prompt_truncated) for g in gens]
 
     def constrained(self) -> PromptedSystem:
         return PromptedSystem(self.prompting, self.weights, OutputMode.CONSTRAINED)
@@ -161,12 +168,18 @@ def register(name: str, factory: Callable[[], System]) -> None:
     _REGISTRY[name] = factory
 
 
+def _builtins() -> None:
+    import core.baselines  # noqa: F401 - registers classical and nearest
+
+
 def registered() -> list[str]:
+    _builtins()
     return list(_REGISTRY)
 
 
 def get_system(name: str, pack: Pack | None = None) -> System:
     """The system registered under `name`, or one the pack declares (Pack.systems())."""
+    _builtins()
     own = pack.systems() if pack is not None else {}
     if name in own:
         return own[name]

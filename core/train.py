@@ -251,27 +251,33 @@ class TrainResult:
         }
 
 
-def train(
+@dataclass
+class PreparedTrainer:
+    trainer: Any
+    tokenizer: Any
+    train_stats: TokenStats
+    dev_stats: TokenStats
+
+
+def build_trainer(
     pack: Pack,
     cfg: RunConfig,
     train_examples: Sequence[Example],
     dev_examples: Sequence[Example],
-    run_dir: Path | RunFolder,
+    folder: RunFolder,
     *,
     model_path: str,
     precision: str,
     quantization: str,
-    resume: bool = False,
-) -> TrainResult:
-    """Fine-tune a LoRA adapter on the training split and write it (with tokenizer and chat template) to
-    run_dir/adapter atomically. With resume, continue from the newest complete checkpoint."""
+    extra_callbacks: Sequence[Any] = (),
+) -> PreparedTrainer:
+    """Tokenized data, the model (LoRA / QLoRA) and trl's SFTTrainer, exactly as `vft train` runs them."""
     import torch
     from transformers import EarlyStoppingCallback
     from trl import SFTTrainer
 
     from core.models import load_model, load_tokenizer
 
-    folder = run_dir if isinstance(run_dir, RunFolder) else RunFolder(run_dir)
     training, remote = cfg.training, cfg.model.trust_remote_code
     if cfg.model.threads:
         torch.set_num_threads(cfg.model.threads)
@@ -298,7 +304,7 @@ def train(
         best=best,
         trust_remote_code=remote,
     )
-    callbacks: list[Any] = [JsonlLogCallback(folder.train_log_path)]
+    callbacks: list[Any] = [JsonlLogCallback(folder.train_log_path), *extra_callbacks]
     if training.eval_generation_examples and len(dev_examples):
         subset = list(dev_examples)[: training.eval_generation_examples]
         callbacks.append(generation_eval_callback(pack, subset, tokenizer, cfg, precision, folder.train_log_path))
@@ -312,6 +318,43 @@ def train(
         processing_class=tokenizer,
         peft_config=lora_config(cfg.lora),
         callbacks=callbacks,
+    )
+    return PreparedTrainer(trainer, tokenizer, train_stats, dev_stats)
+
+
+def train(
+    pack: Pack,
+    cfg: RunConfig,
+    train_examples: Sequence[Example],
+    dev_examples: Sequence[Example],
+    run_dir: Path | RunFolder,
+    *,
+    model_path: str,
+    precision: str,
+    quantization: str,
+    resume: bool = False,
+) -> TrainResult:
+    """Fine-tune a LoRA adapter on the training split and write it (with tokenizer and chat template) to
+    run_dir/adapter atomically. With resume, continue from the newest complete checkpoint."""
+    import torch
+
+    folder = run_dir if isinstance(run_dir, RunFolder) else RunFolder(run_dir)
+    training = cfg.training
+    prepared = build_trainer(
+        pack,
+        cfg,
+        train_examples,
+        dev_examples,
+        folder,
+        model_path=model_path,
+        precision=precision,
+        quantization=quantization,
+    )
+    trainer, tokenizer, train_stats, dev_stats = (
+        prepared.trainer,
+        prepared.tokenizer,
+        prepared.train_stats,
+        prepared.dev_stats,
     )
     ckpt = folder.last_checkpoint() if resume else None
     started = time.time()
@@ -343,8 +386,8 @@ def train(
         best_eval_loss=min(eval_losses) if eval_losses else None,
         resumed_from=str(ckpt) if ckpt else None,
         best_checkpoint=state.best_model_checkpoint,
-        best_metric={"name": args.metric_for_best_model, "value": state.best_metric}
-        if args.load_best_model_at_end
+        best_metric={"name": trainer.args.metric_for_best_model, "value": state.best_metric}
+        if trainer.args.load_best_model_at_end
         else None,
     )
 

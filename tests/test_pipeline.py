@@ -180,7 +180,13 @@ def test_report_renders_in_headless_chromium(tiny_run):
         page.goto((run_dir / "report.html").resolve().as_uri())
         images = page.eval_on_selector_all("img", "els => els.map(e => [e.complete, e.naturalWidth])")
         text = page.inner_text("body")
+        verdict = page.locator("#verdict")
+        verdict_visible, verdict_text = verdict.is_visible(), verdict.inner_text()
+        verdict_top = verdict.bounding_box()["y"]
+        table_top = page.locator("table").first.bounding_box()["y"]
         page.screenshot(path=str(run_dir / "report_screenshot.png"), full_page=True)
         browser.close()
     assert len(images) >= 3 and all(done and width > 0 for done, width in images)
-    assert "Does fine-tuning beat prompting?" in text and "tuned+constrained" in text
+    assert "Systems compared" in text and "tuned+constrained" in text
+    assert verdict_visible and verdict_text.startswith("Verdict:") and "Ship" in verdict_text
+    assert verdict_top < table_top and verdict_top < 200  # at the top of the page, above every table

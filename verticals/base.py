@@ -261,6 +261,18 @@ class ClassificationPack(Pack):
         out["parse_rate"] = metrics.parse_rate(predictions)
         return out
 
+    def format_answer(self, reference: Any) -> str:
+        return self.target(reference)
+
+    def headline_scorer(
+        self, predictions: Sequence[Any | None], references: Sequence[Any], inputs: Sequence[str] | None = None
+    ) -> Any:
+        if self.multi_label:
+            return super().headline_scorer(predictions, references, inputs)
+        from core.stats import macro_f1_scorer
+
+        return macro_f1_scorer(list(predictions), [str(r) for r in references], self.labels)
+
     def allowed_outputs(self) -> list[str] | None:
         return None if self.multi_label else [self.target(lab) for lab in self.labels]
 

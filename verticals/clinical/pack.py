@@ -20,7 +20,7 @@ from core.pack import Example, LoadResult, Pack, PackOptions, TaskKind
 from core.parsing import first_json_object
 from verticals.clinical import importers
 from verticals.clinical.schema import IntakeForm, user_schema
-from verticals.clinical.scoring import score_forms
+from verticals.clinical.scoring import micro_counts, score_forms
 
 DATA_DIR = Path(__file__).parent / "data"
 DEFAULT_MAX_ITEMS, DEFAULT_MAX_CHARS = 12, 80  # decoding bounds before `fit` has seen training forms
@@ -231,6 +231,13 @@ class ClinicalPack(Pack):
         if not self.custom_form:
             span_fields.append("medications")
         return score_forms(predictions, references, inputs, span_fields)
+
+    def headline_scorer(
+        self, predictions: Sequence[Any | None], references: Sequence[Any], inputs: Sequence[str] | None = None
+    ) -> Any:
+        from core.stats import ratio_scorer
+
+        return ratio_scorer(*micro_counts(list(predictions), list(references)))
 
     def demo_examples(self) -> list[str]:
         return [

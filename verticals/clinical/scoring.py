@@ -55,15 +55,36 @@ def _is_med_list(value: list[Any]) -> bool:
     return all(isinstance(m, dict) and "name" in m for m in value)
 
 
+def _flat_pairs(
+    predictions: Sequence[dict[str, Any] | None], references: Sequence[dict[str, Any]]
+) -> tuple[list[dict[str, Any] | None], list[dict[str, Any]], list[str]]:
+    refs = [flatten(r) for r in references]
+    preds = [flatten(p, r) if p is not None else None for p, r in zip(predictions, references, strict=True)]
+    fields = sorted({k for r in refs for k in r})
+    return preds, refs, fields
+
+
+def micro_counts(
+    predictions: Sequence[dict[str, Any] | None], references: Sequence[dict[str, Any]]
+) -> tuple[list[int], list[int], list[int]]:
+    """Per-example (tp, fp, fn) summed over the scored fields: micro-F1 of any subset is a ratio of their sums."""
+    preds, refs, fields = _flat_pairs(predictions, references)
+    tps, fps, fns = [], [], []
+    for p, r in zip(preds, refs, strict=True):
+        counts = metrics.field_counts(p, r, fields, skip_unknown_reference=True).values()
+        tps.append(sum(c[0] for c in counts))
+        fps.append(sum(c[1] for c in counts))
+        fns.append(sum(c[2] for c in counts))
+    return tps, fps, fns
+
+
 def score_forms(
     predictions: Sequence[dict[str, Any] | None],
     references: Sequence[dict[str, Any]],
     inputs: Sequence[str] | None,
     span_fields: Sequence[str],
 ) -> dict[str, Any]:
-    refs = [flatten(r) for r in references]
-    preds = [flatten(p, r) if p is not None else None for p, r in zip(predictions, references, strict=True)]
-    fields = sorted({k for r in refs for k in r} | {k for r in references for k in flatten(r)})
+    preds, refs, fields = _flat_pairs(predictions, references)
     f1 = metrics.field_f1(preds, refs, fields, skip_unknown_reference=True)
     scalar_fields = [f for f in fields if not any(isinstance(r.get(f), list) for r in refs)]
     exact: dict[str, float] = {}

@@ -153,11 +153,18 @@ class BrandVoice:
         self.model.fit(texts, labels)
         self.trained_on = {"brand": len(brand_texts), "base_model": len(base_texts)}
 
-    def score(self, texts: Sequence[str | None]) -> float | None:
-        """Share of outputs the classifier takes for the brand's own copy (an empty output counts as not)."""
-        if self.model is None or not texts:
+    def per_example(self, texts: Sequence[str | None]) -> list[int] | None:
+        """1 where the classifier takes an output for the brand's own copy (an empty output counts as not)."""
+        if self.model is None:
             return None
-        present = [t for t in texts if t]
-        if not present:
-            return 0.0
-        return float(sum(self.model.predict(present))) / len(texts)
+        present = [i for i, t in enumerate(texts) if t]
+        out = [0] * len(texts)
+        if present:
+            for i, label in zip(present, self.model.predict([texts[i] for i in present]), strict=True):
+                out[i] = int(label)
+        return out
+
+    def score(self, texts: Sequence[str | None]) -> float | None:
+        """Share of outputs the classifier takes for the brand's own copy."""
+        flags = self.per_example(texts) if texts else None
+        return float(sum(flags)) / len(flags) if flags else None

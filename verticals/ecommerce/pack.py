@@ -7,6 +7,7 @@ and the metrics."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,16 @@ from verticals.ecommerce.style import StyleGuide, load_style
 
 DATA_DIR = Path(__file__).parent / "data"
 RESERVED = {"id", "group", "split", "attributes"}
+
+
+def _name_of(example: Example) -> str | None:
+    if isinstance(example.reference, dict) and example.reference.get("attributes", {}).get("name"):
+        return str(example.reference["attributes"]["name"])
+    for line in example.text.splitlines():
+        key, sep, value = line.partition(":")
+        if sep and key.strip().lower() == "name":
+            return value.strip()
+    return None
 
 
 def render_attributes(attributes: dict[str, Any]) -> str:
@@ -225,6 +236,22 @@ class EcommercePack(Pack):
 
     def display(self, output: Any) -> str:
         return str(output)
+
+    def headline_scorer(
+        self, predictions: Sequence[Any | None], references: Sequence[Any], inputs: Sequence[str] | None = None
+    ) -> Any:
+        from core.stats import mean_scorer
+
+        flags = self.voice.per_example(list(predictions))
+        return mean_scorer(flags) if flags is not None else super().headline_scorer(predictions, references, inputs)
+
+    def nearest_answer(self, example: Example, neighbour: Example) -> str:
+        """The most similar training product's copy with this product's name in place of the neighbour's."""
+        own = _name_of(example)
+        other = _name_of(neighbour)
+        if not own or not other:
+            return neighbour.target
+        return re.sub(re.escape(other), lambda _: own, neighbour.target, flags=re.IGNORECASE)
 
     def review(self, copy: str, attributes: dict[str, Any]) -> tuple[dict[str, bool], list[str]]:
         """Style-guide checks and unsupported claims of one piece of copy (for demos)."""
