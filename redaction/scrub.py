@@ -26,6 +26,7 @@ AUDIT_VERSION = 1
 class ScrubResult:
     records: list[dict[str, Any]]
     audit: dict[str, Any] = field(default_factory=dict)
+    spans: list[dict[str, list[Any]]] = field(default_factory=list)  # per record and field, what was replaced
 
 
 def _check_fields(rec: dict[str, Any], fields: Sequence[str], row: int, source: str) -> None:
@@ -48,6 +49,7 @@ def scrub_records(
     progress: Any = None,
     batch_size: int = 64,
     workers: int = 1,
+    keep_spans: bool = False,
 ) -> ScrubResult:
     """Scrub `fields` of every record (other fields are copied unchanged). Raises DataError on a missing field or
     a non-text value, naming the row and field."""
@@ -58,6 +60,7 @@ def scrub_records(
     detector = Detector(mode, threshold, batch_size=batch_size, workers=workers)
     replacer = Replacer(operator, key)
     out = [dict(r) for r in records]
+    replaced: list[dict[str, list[Any]]] = [{} for _ in records]
     counts: dict[str, Counter] = defaultdict(Counter)
     rows_changed = 0
     changed_rows: set[int] = set()
@@ -68,6 +71,8 @@ def scrub_records(
             chunk = texts[start : start + batch_size]
             for j, spans in enumerate(detector.detect_many(chunk)):
                 idx = start + j
+                if keep_spans:
+                    replaced[idx][f] = spans
                 if spans:
                     out[idx][f] = replacer.replace(chunk[j], spans)
                     changed_rows.add(idx)
@@ -93,7 +98,7 @@ def scrub_records(
         "seconds": round(time.perf_counter() - started, 2),
         "note": "counts only; no original values are stored. Surrogate/hash keys are random per run and not saved.",
     }
-    return ScrubResult(out, audit)
+    return ScrubResult(out, audit, replaced if keep_spans else [])
 
 
 def _write(path: Path, records: list[dict[str, Any]], fieldnames: list[str] | None) -> None:
