@@ -79,16 +79,20 @@ def choose_and_run(
         why = f"a seeded sample of {limit} of the {len(test)} held-out examples (max_eval_examples={limit})"
     else:
         why = f"all {len(test)} held-out examples"
+    runs: dict[str, SystemRun] = {}
+    for s in plan:  # no-model systems first, on every candidate: their memory figure is their own
+        if not s.uses_model:
+            runs[s.name] = run_system(s, ctx, [test[i] for i in order], label=f"{s.name:<24}", show=show)
     model_systems = [s for s in plan if s.uses_model]
     budget = cfg.evaluation.time_budget_minutes
-    runs: dict[str, SystemRun] = {}
-    if model_systems and budget is not None and len(order) > 2 * cfg.evaluation.eval_batch_size:
+    staged = bool(model_systems) and budget is not None and len(order) > 2 * cfg.evaluation.eval_batch_size
+    if staged:
         first = order[: max(cfg.evaluation.eval_batch_size, 8)]
         for s in model_systems:
             runs[s.name] = run_system(s, ctx, [test[i] for i in first], label=f"{s.name:<24} (1/2)", show=show)
-        spent = sum(r.seconds for r in runs.values())
+        spent = sum(runs[s.name].seconds for s in model_systems)
         per_example = spent / len(first)
-        room = budget * 60 - spent
+        room = budget * 60 - spent  # type: ignore[operator]
         fits = len(first) + max(0, int(room / per_example)) if per_example > 0 else len(order)
         if fits < len(order):
             why = (
@@ -96,22 +100,21 @@ def choose_and_run(
                 f"~{per_example * len(order) / 60:.0f} min at the measured {per_example:.1f} s per example for the "
                 f"{len(model_systems)} model systems; the budget is {budget:g} min (evaluation.time_budget_minutes)"
             )
-            order = order[:fits]
-        rest = order[len(first) :]
+        rest = order[len(first) : max(fits, len(first))]
         for s in model_systems:
             more = run_system(s, ctx, [test[i] for i in rest], label=f"{s.name:<24} (2/2)", show=show)
             runs[s.name] = _merge(runs[s.name], more)
-        # model systems answered in seeded order; put every system in test order below
-    chosen = sorted(order)
-    position = {i: k for k, i in enumerate(order)}
+        order = order[: max(fits, len(first))]
+    else:
+        for s in model_systems:
+            runs[s.name] = run_system(s, ctx, [test[i] for i in order], label=f"{s.name:<24}", show=show)
+    chosen = sorted(order)  # every system answered in seeded order; report them in test order
     examples = [test[i] for i in chosen]
+    position = {i: k for k, i in enumerate(seeded_order(test, cfg.seed))}  # every run answered a prefix of it
     for name, run in list(runs.items()):
         answers = [run.answers[position[i]] for i in chosen]
         runs[name] = SystemRun(run.system, answers, run.seconds, run.peak_rss_mb, run.fit_seconds)
-    ordered: dict[str, SystemRun] = {}
-    for s in sorted(plan, key=lambda s: s.uses_model):  # no-model systems first: their memory is their own
-        ordered[s.name] = runs.get(s.name) or run_system(s, ctx, examples, label=f"{s.name:<24}", show=show)
-    return examples, {s.name: ordered[s.name] for s in plan}, why
+    return examples, {s.name: runs[s.name] for s in plan}, why
 
 
 def parse_outputs(pack: Pack, texts: Sequence[str]) -> tuple[list[Any | None], list[str | None]]:

@@ -77,3 +77,22 @@ def test_label_issues_flag_a_flipped_label():
     assert report["suspects"][0]["id"] == "flip" and report["suspects"][0]["suggested"] == "Governing Law"
     assert "nothing was dropped" in report["note"]
     assert "skipped" in find_label_issues(rows[:1] + rows[12:13], seed=0)
+
+
+def test_time_budget_scores_a_seeded_sample_and_says_so(run_copy):
+    """A budget the measured speed cannot meet: the model systems stop after their first examples, every system is
+    scored on the same examples, and results say how many and why."""
+    from core.evaluation import evaluate_run
+
+    cfg = run_copy.load_config()
+    cfg.evaluation.time_budget_minutes = 0.0001
+    cfg.evaluation.eval_batch_size = 2
+    cfg.evaluation.max_eval_examples = None
+    cfg.evaluation.systems = ["zero_shot", "nearest"]
+    run_copy.save_config(cfg)
+    results = evaluate_run(run_copy, show_progress=False)
+    held_out = len(run_copy.load_split("test"))
+    assert results.evaluation["held_out"] == held_out and results.test_examples == 8 < held_out
+    assert "seeded sample of 8" in results.evaluation["examples"] and "budget" in results.evaluation["examples"]
+    ids = {name: [r["id"] for r in run_copy.read_predictions(name)] for name in ("zero_shot", "nearest")}
+    assert ids["zero_shot"] == ids["nearest"] and len(ids["nearest"]) == 8
