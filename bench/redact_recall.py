@@ -1,39 +1,145 @@
-"""Redaction quality: span-level precision / recall / F2 per entity type on (a) the synthetic clinical set and
-(b) presidio-research's generated_small.json, for the spaCy+patterns detector and the regex-only fallback.
+"""Redaction quality where it is hard, through the real `vft redact` path (redaction.scrub.scrub_records): span
+precision / recall / F2, token-level recall of direct identifiers and the verbatim leak rate, per entity, on
+frozen held-out parts of sets the recognizers were not written with, in the default and high-recall modes.
 
-python -m bench.redact_recall
+Sets (each with a dev part for tuning and a held-out part for reporting, frozen before any recognizer change):
+- generated: presidio-evaluator's public templates filled by redaction.multilocale in eight locales; the held-out
+  part (templates frozen by hash, seed 17) is committed as redaction/data/generated_heldout.jsonl.
+- presidio_research_small: presidio-research's generated_small.json as it is (split by document hash).
+- physionet_deid: PhysioNet deid 1.1 nursing notes, split by patient (--physionet-deid DIR; GPL, not in the repo).
+- synthetic_clinical: this project's own templates (in-distribution; shown for contrast).
+- ACI-Bench: every metadata patient name must be gone from the scrubbed dialogues.
+
+python -m bench.redact_recall [--physionet-deid DIR] [--part held_out|dev|all] [--modes default,high_recall]
 """
 
 from __future__ import annotations
 
+import argparse
+import hashlib
+import json
+import os
 from pathlib import Path
+from typing import Any
 
 from bench.common import SHARED, save, table
-from redaction.evaluate import evaluate_file
+from redaction.engine import Span
+from redaction.evaluate import evaluate_documents, read_gold
 
-SYNTHETIC = Path(__file__).parents[1] / "redaction" / "data" / "synthetic_clinical_pii.jsonl"
+DATA = Path(__file__).parents[1] / "redaction" / "data"
+TEMPLATES = SHARED / "pii" / "presidio_evaluator_templates" / "templates.txt"
 PRESIDIO = SHARED / "pii" / "presidio_research" / "generated_small.json"
+ACI = SHARED / "clinical" / "aci_bench"
+GENERATED_HELD_OUT = DATA / "generated_heldout.jsonl"
+DEV_SEED, HELD_OUT_SEED, SET_SIZE = 13, 17, 1500
+
+
+def _docs(rows: list[dict[str, Any]]) -> list[tuple[str, list[Span]]]:
+    return [(r["text"], [Span(s["start"], s["end"], s["label"]) for s in r["spans"]]) for r in rows]
+
+
+def _hash_split(key: str, share: float = 0.3) -> str:
+    digest = hashlib.sha256(key.encode()).digest()
+    return "held_out" if int.from_bytes(digest[:8], "big") / 2**64 < share else "dev"
+
+
+def generated(part: str) -> list[tuple[str, list[Span]]]:
+    from redaction.multilocale import generate, read_templates
+
+    if part == "held_out":
+        return _docs([json.loads(line) for line in GENERATED_HELD_OUT.read_text(encoding="utf-8").splitlines()])
+    rows = list(generate(read_templates(TEMPLATES), SET_SIZE, seed=DEV_SEED, split="dev"))
+    if part == "all":
+        rows += [json.loads(line) for line in GENERATED_HELD_OUT.read_text(encoding="utf-8").splitlines()]
+    return _docs(rows)
+
+
+def presidio_small(part: str) -> list[tuple[str, list[Span]]]:
+    docs = read_gold(PRESIDIO)
+    return [d for d in docs if part == "all" or _hash_split(d[0]) == part]
+
+
+def physionet(folder: Path, part: str) -> list[tuple[str, list[Span]]]:
+    from redaction.physionet import read_deid_corpus
+
+    return _docs([r for r in read_deid_corpus(folder) if part == "all" or r["split"] == part])
+
+
+def synthetic(part: str) -> list[tuple[str, list[Span]]]:
+    docs = read_gold(DATA / "synthetic_clinical_pii.jsonl")
+    return [d for d in docs if part == "all" or _hash_split(d[0]) == part]
+
+
+def aci_names(mode: str) -> dict[str, Any]:
+    """Every patient name in the ACI-Bench metadata, searched in the scrubbed dialogues of its own encounter."""
+    import csv
+    import re
+
+    from redaction.scrub import scrub_records
+
+    rows, names = [], []
+    for split in ("train", "valid"):
+        meta = {r["encounter_id"]: r for r in csv.DictReader((ACI / f"{split}_metadata.csv").open(encoding="utf-8"))}
+        for r in csv.DictReader((ACI / f"{split}.csv").open(encoding="utf-8")):
+            m = meta.get(r["encounter_id"], {})
+            rows.append({"text": r["dialogue"]})
+            names.append([n for n in (m.get("patient_firstname"), m.get("patient_familyname")) if n])
+    out = scrub_records(rows, ["text"], operator="tag", mode="spacy", **_mode_kwargs(mode))
+    mentions = left = 0
+    for rec, original, who in zip(out.records, rows, names, strict=True):
+        for name in who:
+            pattern = rf"(?<!\w){re.escape(name.lower())}(?!\w)"
+            mentions += len(re.findall(pattern, original["text"].lower()))
+            left += len(re.findall(pattern, rec["text"].lower()))
+    return {"dialogues": len(rows), "name_mentions": mentions, "left_in_output": left}
+
+
+def _mode_kwargs(mode: str) -> dict[str, Any]:
+    return {"recall_mode": mode} if mode != "default" else {}  # noqa: RET505
 
 
 def main() -> None:
-    runs = {}
-    for name, path in (("synthetic_clinical", SYNTHETIC), ("presidio_research_small", PRESIDIO)):
-        if not path.is_file():
-            print(f"skipping {name}: {path} not found")
-            continue
-        for mode in ("spacy", "regex"):
-            result = evaluate_file(path, mode=mode)
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--physionet-deid", type=Path, default=os.environ.get("VFT_PHYSIONET_DEID"))
+    ap.add_argument("--part", choices=["held_out", "dev", "all"], default="held_out")
+    ap.add_argument("--modes", default="default,high_recall")
+    ap.add_argument("--sets", default="generated,presidio_research_small,physionet_deid,synthetic_clinical")
+    ap.add_argument("--name", default="redact_recall", help="result file name (bench/results/NAME.json)")
+    args = ap.parse_args()
+    sets: dict[str, Any] = {
+        "generated": lambda: generated(args.part),
+        "presidio_research_small": lambda: presidio_small(args.part),
+        "synthetic_clinical": lambda: synthetic(args.part),
+    }
+    if args.physionet_deid:
+        sets["physionet_deid"] = lambda: physionet(Path(args.physionet_deid), args.part)
+    runs: dict[str, Any] = {}
+    summary = []
+    for mode in args.modes.split(","):
+        for name in args.sets.split(","):
+            if name not in sets:
+                print(f"skipping {name} (no data; physionet_deid needs --physionet-deid DIR)")
+                continue
+            docs = sets[name]()
+            result = evaluate_documents(docs, mode="spacy", **_mode_kwargs(mode))
             runs[f"{name}/{mode}"] = result
-            rows = [
-                [lab, b["support"], b["detected"], b["precision"], b["recall"], b["f2"]]
-                for lab, b in result["per_entity"].items()
-            ]
-            for key in ("direct_identifiers", "overall"):
-                b = result[key]
-                rows.append([key, b["support"], b["detected"], b["precision"], b["recall"], b["f2"]])
-            print(f"\n{name} ({mode}, {result['documents']} documents)")
-            print(table(["entity", "support", "detected", "precision", "recall", "F2"], rows))
-    print(f"\nwrote {save('redact_recall', {'runs': runs})}")
+            tr, lk, d = result["token_recall"], result["leak"], result["direct_identifiers"]
+            rows = []
+            for lab, b in result["per_entity"].items():
+                t = tr.get(lab, {})
+                rows.append([lab, b["support"], b["detected"], b["precision"], b["recall"],
+                             t.get("recall", "-"), lk.get(lab, {}).get("rate", "-")])  # fmt: skip
+            rows.append(["direct identifiers", d["support"], d["detected"], d["precision"], d["recall"],
+                         tr["direct_identifiers"]["recall"], lk["direct_identifiers"]["rate"]])  # fmt: skip
+            print(f"\n{name} ({args.part}, {mode} mode, {result['documents']} documents)")
+            print(table(["entity", "support", "detected", "span P", "span R", "token R", "leak"], rows))
+            summary.append([name, mode, result["documents"], d["precision"], tr["direct_identifiers"]["recall"],
+                            lk["direct_identifiers"]["rate"]])  # fmt: skip
+        if ACI.is_dir():
+            runs[f"aci_bench_names/{mode}"] = aci_names(mode)
+            print(f"ACI-Bench ({mode}): {runs[f'aci_bench_names/{mode}']}")
+    print("\n" + table(["set", "mode", "docs", "span precision", "token recall", "leak rate"], summary))
+    print(f"\nwrote {save(args.name, {'part': args.part, 'runs': runs})}")
 
 
 if __name__ == "__main__":

@@ -336,9 +336,13 @@ def redact(
     operator: Annotated[str, typer.Option(help="surrogate | tag | instance | mask | hash")] = "surrogate",
     detector: Annotated[str, typer.Option(help="spacy (NER + patterns) | regex (patterns only)")] = "spacy",
     threshold: Annotated[float, typer.Option(help="Minimum detection score.")] = 0.4,
-    workers: Annotated[int, typer.Option(help="spaCy processes (use the number of cores on big files).")] = 1,
+    recall_mode: Annotated[
+        str, typer.Option(help="default | high_recall (also every uncommon capitalised word and 5+ digit number)")
+    ] = "default",
+    workers: Annotated[int, typer.Option(help="Processes (default: every core; 1 = this process only).")] = 0,
 ) -> None:
-    """Scrub PII offline (Presidio + clinical recognizers); writes OUT and an audit with counts only."""
+    """Scrub PII offline (Presidio + clinical and international recognizers); writes OUT and an audit (counts
+    only)."""
     from redaction.operators import OPERATORS
     from redaction.scrub import scrub_file
 
@@ -346,6 +350,10 @@ def redact(
         raise VftError(f"unknown operator '{operator}' (one of {', '.join(OPERATORS)})")
     if detector not in ("spacy", "regex"):
         raise VftError(f"unknown detector '{detector}' (spacy or regex)")
+    from redaction.engine import RECALL_MODES
+
+    if recall_mode not in RECALL_MODES:
+        raise VftError(f"unknown recall mode '{recall_mode}' (one of {', '.join(RECALL_MODES)})")
     names = [f.strip() for f in fields.split(",") if f.strip()]
     out_path, audit_path, audit = scrub_file(
         input_file,
@@ -354,7 +362,8 @@ def redact(
         operator=operator,  # type: ignore[arg-type]
         mode=detector,
         threshold=threshold,
-        workers=workers,
+        workers=workers or os.cpu_count() or 1,
+        recall_mode=recall_mode,  # type: ignore[arg-type]
     )  # type: ignore[arg-type]
     console.print(f"{audit['rows']} rows, {audit['rows_changed']} changed; entities: {audit['entities_total']}")
     console.print(f"output: {out_path}\naudit:  {audit_path}")
@@ -364,22 +373,31 @@ def redact(
 def redact_eval(
     gold: Annotated[Path, typer.Argument(help="Gold spans: {text, spans:[{start,end,label}]} or presidio-research.")],
     detector: Annotated[str, typer.Option(help="spacy | regex")] = "spacy",
+    recall_mode: Annotated[str, typer.Option(help="default | high_recall")] = "default",
     json_out: Annotated[Path | None, typer.Option("--json", help="Also write the scores here.")] = None,
 ) -> None:
-    """Span-level precision, recall, F1 and F2 of the scrubber, per entity type and overall."""
+    """Run the real scrub path on gold data: span precision / recall / F2, token-level recall (identifier words
+    replaced) and the verbatim leak rate (identifier values still in the output), per entity type."""
     from core.io import write_json
     from redaction.evaluate import evaluate_file
 
-    result = evaluate_file(gold, mode=detector)
-    table = Table("entity", "support", "detected", "precision", "recall", "F2", title=f"{gold.name} ({detector})")
+    result = evaluate_file(gold, mode=detector, recall_mode=recall_mode)
+    tokens, leak = result["token_recall"], result["leak"]
+    table = Table(
+        "entity", "support", "detected", "precision", "recall", "F2", "token recall", "leak rate",
+        title=f"{gold.name} ({detector}, {recall_mode})",
+    )  # fmt: skip
     for name, b in [
         *result["per_entity"].items(),
         ("direct identifiers", result["direct_identifiers"]),
         ("overall", result["overall"]),
     ]:
+        t = tokens.get(name, {}).get("recall")
+        lk = leak.get(name, {}).get("rate")
         table.add_row(
-            name, str(b["support"]), str(b["detected"]), f"{b['precision']:.3f}", f"{b['recall']:.3f}", f"{b['f2']:.3f}"
-        )
+            name, str(b["support"]), str(b["detected"]), f"{b['precision']:.3f}", f"{b['recall']:.3f}",
+            f"{b['f2']:.3f}", "-" if t is None else f"{t:.3f}", "-" if lk is None else f"{lk:.3f}",
+        )  # fmt: skip
     console.print(table)
     if json_out:
         write_json(json_out, result)

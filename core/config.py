@@ -135,6 +135,11 @@ class PrivacySettings(_Strict):
     )
     detector: Literal["spacy", "regex"] = Field("spacy", description="spaCy NER + patterns, or patterns only.")
     threshold: float = Field(0.4, ge=0, le=1, description="Minimum detection score.")
+    recall_mode: Literal["default", "high_recall"] = Field(
+        "default",
+        description="high_recall: also scrub every capitalised word that is neither common nor clinical, and every "
+        "number of 5+ digits (safelist approach; lower precision, see README).",
+    )
     workers: int = Field(1, ge=1, description="spaCy processes.")
     allow_unredacted: bool = Field(
         False, description="Train a pack that needs PII scrubbing on unscrubbed data. Recorded in the report."

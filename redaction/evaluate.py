@@ -178,6 +178,7 @@ def evaluate_documents(
     mode: str = "spacy",
     threshold: float | None = None,
     operator: str = "tag",
+    recall_mode: str = "default",
 ) -> dict[str, Any]:
     """Run the real `vft redact` path (scrub_records) on the documents and score what it replaced: span P/R/F2,
     token-level recall and the verbatim leak rate. `tag` output by default: a random surrogate could by chance
@@ -194,18 +195,21 @@ def evaluate_documents(
         mode=mode,  # type: ignore[arg-type]
         threshold=DEFAULT_THRESHOLD if threshold is None else threshold,
         keep_spans=True,
+        recall_mode=recall_mode,  # type: ignore[arg-type]
     )
     replaced = [r.get("text", []) for r in result.spans]
     scrubbed = [r["text"] for r in result.records]
     out = score(gold, replaced)
     out["token_recall"] = token_recall(texts, gold, replaced)
     out["leak"] = leak_rate(texts, gold, scrubbed)
-    out.update({"documents": len(docs), "detector": mode, "operator": operator})
+    out.update({"documents": len(docs), "detector": mode, "operator": operator, "recall_mode": recall_mode})
     return out
 
 
-def evaluate_file(path: str | Path, *, mode: str = "spacy", threshold: float | None = None) -> dict[str, Any]:
+def evaluate_file(
+    path: str | Path, *, mode: str = "spacy", threshold: float | None = None, recall_mode: str = "default"
+) -> dict[str, Any]:
     data = read_gold(path)
-    result = evaluate_documents(data, mode=mode, threshold=threshold)
+    result = evaluate_documents(data, mode=mode, threshold=threshold, recall_mode=recall_mode)
     result["file"] = str(path)
     return result

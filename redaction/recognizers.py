@@ -8,6 +8,7 @@ so only the group is reported.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import regex
 from presidio_analyzer import EntityRecognizer, RecognizerResult
@@ -186,11 +187,26 @@ def address_rule() -> Rule:
     return Rule("street_address", E.ADDRESS, pattern, 0.85, 0)
 
 
-class ClinicalPatternRecognizer(EntityRecognizer):
-    """All clinical rules in one recognizer; reports the `v` group of each match."""
+def _names_a_place(value: str) -> bool:
+    """In text without case, a street needs one word that is neither common nor clinical."""
+    from redaction import lexicons
 
-    def __init__(self, rules: tuple[Rule, ...] | None = None):
-        self.rules = rules if rules is not None else (*RULES, address_rule())
+    words = [w.lower() for w in regex.findall(r"\p{L}[\p{L}'’\-]*", value)]
+    return any(not lexicons.is_common(w) for w in words)
+
+
+def default_rules() -> tuple[Any, ...]:
+    from redaction.international import rules as international_rules
+
+    return (*RULES, address_rule(), *international_rules())
+
+
+class ClinicalPatternRecognizer(EntityRecognizer):
+    """All pattern rules in one recognizer (clinical and international); reports the `v` group of each match and
+    drops values a rule's `check` rejects."""
+
+    def __init__(self, rules: tuple[Any, ...] | None = None):
+        self.rules = rules if rules is not None else default_rules()
         self.compiled = [(r, regex.compile(r.pattern, r.flags)) for r in self.rules]
         super().__init__(
             supported_entities=sorted({r.entity for r in self.rules}),
@@ -202,13 +218,20 @@ class ClinicalPatternRecognizer(EntityRecognizer):
         pass
 
     def analyze(self, text: str, entities: list[str], nlp_artifacts: object = None) -> list[RecognizerResult]:
+        from redaction.names import document_case
+
+        caseless = document_case(text) != "mixed"
         out = []
         for rule, rx in self.compiled:
             if entities and rule.entity not in entities:
                 continue
+            check = getattr(rule, "check", None)
             for m in rx.finditer(text):
                 start, end = m.span("v") if "v" in rx.groupindex else m.span()
-                if end > start:
+                value = text[start:end]
+                if caseless and rule.entity == E.ADDRESS and not _names_a_place(value):
+                    continue  # "3 WAY FOLEY IN PLACE", "VIA FOLEY 50": clinical words in upper case
+                if end > start and (check is None or check(value)):
                     out.append(
                         RecognizerResult(
                             rule.entity,
@@ -219,131 +242,4 @@ class ClinicalPatternRecognizer(EntityRecognizer):
                             recognition_metadata={"recognizer_name": self.name, "rule": rule.name},
                         )
                     )
-        return out
-
-
-# Given names that are also everyday words: never flagged on their own (a title or context still catches them).
-_COMMON_WORD_NAMES = frozenset(
-    [
-        "mark",
-        "bill",
-        "sue",
-        "april",
-        "may",
-        "june",
-        "august",
-        "rose",
-        "grace",
-        "faith",
-        "joy",
-        "hope",
-        "dawn",
-        "amber",
-        "crystal",
-        "daisy",
-        "holly",
-        "heather",
-        "summer",
-        "autumn",
-        "chase",
-        "hunter",
-        "mason",
-        "cole",
-        "dean",
-        "drew",
-        "grant",
-        "ray",
-        "don",
-        "gene",
-        "carol",
-        "christian",
-        "guy",
-        "jack",
-        "frank",
-        "carl",
-        "glen",
-        "lee",
-        "will",
-        "art",
-        "sky",
-        "star",
-        "destiny",
-        "justice",
-        "miracle",
-        "precious",
-        "patience",
-        "charity",
-        "page",
-        "king",
-        "major",
-        "rich",
-        "tanner",
-        "baker",
-        "brook",
-        "brooke",
-        "river",
-        "stormy",
-        "jade",
-        "ruby",
-        "pearl",
-        "ivy",
-        "lily",
-        "iris",
-        "angel",
-        "chance",
-        "cash",
-        "case",
-    ]
-)
-_TOKEN = regex.compile(r"[A-Za-z][A-Za-z'-]*")
-_TITLE = regex.compile(r"\b(?:mr|mrs|ms|miss|mx|dr)\s*\.?\s*$", regex.IGNORECASE)
-
-
-def _faker_names() -> tuple[frozenset[str], frozenset[str]]:
-    from faker.providers.person.en_US import Provider
-
-    first = {n.lower() for n in (*Provider.first_names_female, *Provider.first_names_male)}
-    last = {n.lower() for n in Provider.last_names}
-    return frozenset(first - _COMMON_WORD_NAMES), frozenset(last)
-
-
-class NameLexiconRecognizer(EntityRecognizer):
-    """Person names in transcripts, where case carries no signal ("hi , martha", "mr . ward", "seeing christina
-    cooper"): a known given name (Faker's en_US list minus everyday words), extended by a following known
-    surname; and any known name right after a title. NER misses these in lower-case speech-to-text output."""
-
-    def __init__(self) -> None:
-        self.first, self.last = _faker_names()
-        super().__init__(supported_entities=[E.PERSON], name="NameLexiconRecognizer", supported_language="en")
-
-    def load(self) -> None:
-        pass
-
-    def analyze(self, text: str, entities: list[str], nlp_artifacts: object = None) -> list[RecognizerResult]:
-        if entities and E.PERSON not in entities:
-            return []
-        tokens = [(m.start(), m.end(), m.group(0).lower()) for m in _TOKEN.finditer(text)]
-        out: list[RecognizerResult] = []
-        i = 0
-        while i < len(tokens):
-            start, end, word = tokens[i]
-            titled = bool(_TITLE.search(text[max(0, start - 8) : start]))
-            if word in self.first or (titled and (word in self.last or word in self.first)):
-                j = i + 1
-                if j < len(tokens) and tokens[j][2] in self.last and text[end : tokens[j][0]].strip() == "":
-                    end = tokens[j][1]
-                    j += 1
-                out.append(
-                    RecognizerResult(
-                        E.PERSON,
-                        start,
-                        end,
-                        0.7 if titled else 0.5,
-                        analysis_explanation=None,
-                        recognition_metadata={"recognizer_name": self.name, "rule": "name_lexicon"},
-                    )
-                )
-                i = j
-            else:
-                i += 1
         return out

@@ -16,7 +16,7 @@ from typing import Any
 from core.data import read_rows
 from core.errors import DataError
 from core.io import atomic_path, write_json
-from redaction.engine import DEFAULT_THRESHOLD, Detector, Mode
+from redaction.engine import DEFAULT_THRESHOLD, Detector, Mode, RecallMode
 from redaction.operators import Operator, Replacer
 
 AUDIT_VERSION = 1
@@ -50,6 +50,7 @@ def scrub_records(
     batch_size: int = 64,
     workers: int = 1,
     keep_spans: bool = False,
+    recall_mode: RecallMode = "default",
 ) -> ScrubResult:
     """Scrub `fields` of every record (other fields are copied unchanged). Raises DataError on a missing field or
     a non-text value, naming the row and field."""
@@ -57,7 +58,7 @@ def scrub_records(
         raise DataError("no fields to scrub: pass --fields", file=source)
     for i, rec in enumerate(records, start=1):
         _check_fields(rec, fields, i, source)
-    detector = Detector(mode, threshold, batch_size=batch_size, workers=workers)
+    detector = Detector(mode, threshold, batch_size=batch_size, workers=workers, recall_mode=recall_mode)
     replacer = Replacer(operator, key)
     out = [dict(r) for r in records]
     replaced: list[dict[str, list[Any]]] = [{} for _ in records]
@@ -65,10 +66,11 @@ def scrub_records(
     rows_changed = 0
     changed_rows: set[int] = set()
     started = time.perf_counter()
+    step = batch_size * max(workers, 1) * 8  # texts per call: large enough for every worker, small for progress
     for f in fields:
         texts = [r[f] or "" for r in records]
-        for start in range(0, len(texts), batch_size):
-            chunk = texts[start : start + batch_size]
+        for start in range(0, len(texts), step):
+            chunk = texts[start : start + step]
             for j, spans in enumerate(detector.detect_many(chunk)):
                 idx = start + j
                 if keep_spans:
@@ -90,6 +92,7 @@ def scrub_records(
         "fields": list(fields),
         "operator": operator,
         "detector": mode,
+        "recall_mode": recall_mode,
         "threshold": threshold,
         "rows": len(records),
         "rows_changed": rows_changed,
@@ -131,6 +134,7 @@ def scrub_file(
     show_progress: bool = True,
     audit_path: str | Path | None = None,
     workers: int = 1,
+    recall_mode: RecallMode = "default",
 ) -> tuple[Path, Path, dict[str, Any]]:
     path = Path(path)
     if path.suffix.lower() not in (".jsonl", ".csv"):
@@ -140,7 +144,8 @@ def scrub_file(
         raise DataError("output would overwrite the input; choose another -o", file=str(path))
     rows = [rec for _, rec in read_rows(path)]
     fieldnames = list(rows[0]) if rows else None
-    settings = {"operator": operator, "mode": mode, "threshold": threshold, "source": str(path), "workers": workers}
+    settings = {"operator": operator, "mode": mode, "threshold": threshold, "source": str(path), "workers": workers,
+                "recall_mode": recall_mode}  # fmt: skip
     if show_progress:
         from rich.progress import Progress
 
@@ -178,13 +183,22 @@ class PresidioScrubber:
         threshold: float = DEFAULT_THRESHOLD,
         workers: int = 1,
         show_progress: bool = True,
+        recall_mode: RecallMode = "default",
     ):
-        self.settings = {"operator": operator, "mode": mode, "threshold": threshold, "workers": workers}
+        self.settings = {"operator": operator, "mode": mode, "threshold": threshold, "workers": workers,
+                         "recall_mode": recall_mode}  # fmt: skip
         self.show_progress = show_progress
 
     @classmethod
     def from_config(cls, settings: Any, show_progress: bool = True) -> PresidioScrubber:
-        return cls(settings.operator, settings.detector, settings.threshold, settings.workers, show_progress)
+        return cls(
+            settings.operator,
+            settings.detector,
+            settings.threshold,
+            settings.workers,
+            show_progress,
+            recall_mode=getattr(settings, "recall_mode", "default"),
+        )
 
     def is_marked_scrubbed(self, path: Path) -> bool:
         return is_scrubbed(path)

@@ -1,0 +1,219 @@
+"""Identifier formats beyond the US clinical ones: international phone numbers, card numbers (Luhn or named),
+postcodes (UK, Dutch, Brazilian, five-digit European before a town), street addresses in the common European
+forms ("Hauptstraße 12", "12, rue de la Paix", "Calle Mayor 5", "Via Roma, 10", "Rua Augusta, 123"), secondary
+address units, national identity numbers (UK NINO, French NIR, Italian codice fiscale, Spanish DNI/NIE, Brazilian
+CPF, Dutch BSN by context), pager numbers and month/day dates ("7/22", the short form of clinical notes).
+
+Every rule reports its `v` group; `check` rules run a validator on the value (digit counts, Luhn, not a clinical
+abbreviation) so a pattern can be broad without being careless."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import regex
+
+from redaction import entities as E
+from redaction import lexicons
+
+
+@dataclass(frozen=True)
+class CheckedRule:
+    name: str
+    entity: str
+    pattern: str
+    score: float
+    flags: int = 0
+    check: Callable[[str], bool] | None = None
+
+
+def digits(value: str) -> int:
+    return sum(ch.isdigit() for ch in value)
+
+
+def luhn(value: str) -> bool:
+    nums = [int(ch) for ch in value if ch.isdigit()]
+    if not 12 <= len(nums) <= 19:
+        return False
+    total = 0
+    for i, d in enumerate(reversed(nums)):
+        if i % 2:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0
+
+
+def _not_clinical_letters(value: str) -> bool:
+    letters = "".join(ch for ch in value if ch.isalpha()).lower()
+    return letters not in lexicons.clinical_terms()
+
+
+_UNIT_AFTER = r"(?!\s?(?:ns|mg|mcg|tab|tabs|units?|strength|dose|ml|cc|l|%|ths|rd|nd)\b)"
+# settings, strengths and ratios written like dates: "PS 10/5", "STRENGTH 5/5", "1/2 NS"
+_SETTING_BEFORE = (
+    r"(?<!\b(?:ps|peep|cpap|bipap|strength|strengths|str|motor|grips?|bp|ie|i:e|ratio|x|rate|gtt|ml|mg|cc|"
+    r"abg|vbg|nc|fio2|tv|rr)\s{0,2})"
+)
+_PARTICLES = r"(?:de|del|de la|de las|de los|des|du|di|da|do|dos|das|della|dei|delle|van|von|der|den|la|le|el)"
+_CAP = r"[\p{Lu}][\p{L}'’\-]*\.?"
+
+
+def _words(kind: str) -> str:
+    words = lexicons.street_types_before() if kind == "before" else lexicons.street_types_after()
+    return "|".join(regex.escape(w) for w in sorted(words, key=len, reverse=True))
+
+
+def rules() -> tuple[CheckedRule, ...]:
+    before, after = _words("before"), _words("after")
+    compound = (
+        r"straße|strasse|str\.|weg|allee|platz|gasse|ring|damm|ufer|steig|pfad|chaussee|straat|laan|plein|"
+        r"gracht|kade|singel|dijk|hof|pad|dreef|markt|baan|steeg"
+    )
+    return (
+        CheckedRule(
+            "phone_international",
+            E.PHONE,
+            r"(?<![\w+])(?P<v>(?:\+|00)\d{1,3}[\s.\-]?(?:\(0\)[\s.\-]?)?(?:\(?\d{1,5}\)?[\s.\-]?){1,5}\d{2,6}"
+            r"(?:\s?(?:x|ext\.?)\s?\d{1,6})?)(?!\w)",
+            0.8,
+            check=lambda v: 8 <= digits(v) <= 17,
+        ),
+        CheckedRule(
+            "phone_trunk_prefix",
+            E.PHONE,
+            r"(?<![\w/.\-])(?P<v>\(?0\d{1,5}\)?(?:[\s.\-]?\d{2,8}){1,4}(?:\s?(?:x|ext\.?)\s?\d{1,6})?)(?![\w/\-])",
+            0.7,
+            check=lambda v: 9 <= digits(v) <= 13,
+        ),
+        CheckedRule(
+            "phone_us_extension",
+            E.PHONE,
+            r"(?<![\w\-])(?P<v>(?:\(\d{3}\)\s?|\d{3}[\s.\-])\d{3}[\s.\-]\d{4}\s?(?:x|ext\.?)\s?\d{1,6})(?!\w)",
+            0.8,
+        ),
+        CheckedRule(
+            "pager",
+            E.PHONE,
+            r"\b(?:pager|beeper|pgr|bleep|page)\s*(?:#|no\.?|number)?\s*[:#]?\s*(?P<v>\d{4,7})\b",
+            0.85,
+            regex.IGNORECASE,
+        ),
+        CheckedRule(
+            "card_luhn",
+            E.ACCOUNT,
+            r"(?<![\d\-])(?P<v>\d{4}(?:[ \-]?\d{1,4}){2,4}|\d{12,19})(?![\d\-])",
+            0.8,
+            check=luhn,
+        ),
+        CheckedRule(
+            "card_named",
+            E.ACCOUNT,
+            r"\b(?:card|credit|debit|cc|account|acct|konto|tarjeta|carta|cartão|carte|rekening)\b[^\n\d]{0,25}?"
+            r"(?P<v>\d{4}(?:[ \-]?\d{1,4}){2,4}|\d{10,19})(?![\d\-])",
+            0.85,
+            regex.IGNORECASE,
+        ),
+        CheckedRule("postcode_uk", E.ZIP, r"\b(?P<v>[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2})\b", 0.75),
+        CheckedRule("postcode_nl", E.ZIP, r"\b(?P<v>[1-9]\d{3}\s?[A-Z]{2})\b", 0.7, check=_not_clinical_letters),
+        CheckedRule("postcode_br", E.ZIP, r"\b(?P<v>\d{5}-\d{3})\b", 0.8),
+        CheckedRule(
+            "postcode_before_town",
+            E.ZIP,
+            r"(?<![\d.,/\-])(?P<v>\d{5}(?:-?\d{3})?)[ \t]+(?=\p{Lu}\p{Ll}+)",
+            0.7,
+        ),
+        CheckedRule(
+            "town_after_postcode",
+            E.LOCATION,
+            r"(?<![\d.,/\-])\d{5}(?:-?\d{3})?[ \t]+(?P<v>\p{Lu}[\p{L}\-]+(?:[ \-](?:\p{Lu}[\p{L}\-]+|am|an|der|sur|de|"
+            r"la|le|en|di|del)){0,4})",
+            0.65,
+        ),
+        CheckedRule("postcode_after_town", E.ZIP, r"\b\p{Lu}[\p{L}\-]+,\s*(?P<v>\d{5})\b", 0.7),
+        CheckedRule(
+            "postcode_named",
+            E.ZIP,
+            r"\b(?:zip|postal|postcode|post code|plz|cep|cap|code postal|código postal|codice postale)\b"
+            r"(?:\s*code)?\s*(?:is|:|#)?\s*(?P<v>[A-Z0-9]{2,5}[ \-]?[A-Z0-9]{2,4})\b",
+            0.85,
+            regex.IGNORECASE,
+        ),
+        CheckedRule(
+            "street_number_first",
+            E.ADDRESS,
+            r"(?P<v>\b\d{1,6}(?:\s?(?:bis|ter|[a-zA-Z]))?,?\s+(?i:"
+            + before
+            + r")(?:\s+(?:"
+            + _PARTICLES
+            + r"|"
+            + _CAP
+            + r")){1,6})",
+            0.8,
+        ),
+        CheckedRule(
+            "street_type_first",
+            E.ADDRESS,
+            r"(?P<v>\b(?i:" + before + r")(?:\s+(?:" + _PARTICLES + r"|" + _CAP + r")){1,6},?\s+\d{1,5}"
+            r"(?:\s?[a-zA-Z]\b)?)",
+            0.8,
+        ),
+        CheckedRule(
+            "street_compound",
+            E.ADDRESS,
+            r"(?P<v>\b\p{Lu}[\p{L}\-]*(?:" + compound + r")\s+\d{1,5}(?:\s?[a-z]\b|[/\-]\d+[a-z]?)?)",
+            0.8,
+        ),
+        CheckedRule(
+            "street_english",
+            E.ADDRESS,
+            r"(?P<v>\b\d{1,6}\s+(?:[NSEW]\.?\s+)?(?:" + _CAP + r"\s+){1,4}(?:" + after + r")\b\.?)",
+            0.8,
+            regex.IGNORECASE,
+            check=lambda v: v.split()[1][0].isupper() if len(v.split()) > 1 else False,
+        ),
+        CheckedRule(
+            "secondary_unit",
+            E.ADDRESS,
+            r"\b(?P<v>(?:Apt|Apartment|Unit|Suite|Ste|Studio|Flat|Piso|Puerta|Appartamento|Piano|Interno|Wohnung|"
+            r"Bus|Box|Apto|Casa|Bloco|Lote)\.?\s*#?\d+[A-Za-z]?)\b",
+            0.75,
+        ),
+        CheckedRule("nino_uk", E.SSN, r"\b(?P<v>[A-Z]{2}\s?\d{2}\s?\d{2}\s?\d{2}\s?[A-D])\b", 0.8),
+        CheckedRule("codice_fiscale", E.SSN, r"\b(?P<v>[A-Z]{6}\d{2}[A-EHLMPR-T]\d{2}[A-Z]\d{3}[A-Z])\b", 0.9),
+        CheckedRule("dni_nie", E.SSN, r"\b(?P<v>(?:\d{8}|[XYZ]\d{7})-?[A-Z])\b", 0.8),
+        CheckedRule(
+            "nir_fr",
+            E.SSN,
+            r"\b(?P<v>[12]\s?\d{2}\s?(?:0[1-9]|1[0-2]|[2-9]\d)\s?(?:\d{2}|2[AB])\s?\d{3}\s?\d{3}(?:\s?\d{2})?)\b",
+            0.75,
+        ),
+        CheckedRule("cpf_br", E.SSN, r"\b(?P<v>\d{3}\.\d{3}\.\d{3}-\d{2})\b", 0.9),
+        CheckedRule(
+            "national_id_named",
+            E.SSN,
+            r"\b(?:ssn|social security|national insurance|ni number|nino|bsn|burgerservicenummer|sofinummer|cpf|dni|"
+            r"nie|codice fiscale|steuer-?id|tax id|personal number|numéro de sécurité sociale)"
+            r"(?:\s*(?:number|no\.?|#))?\s*(?:is|:)?\s*(?P<v>[A-Z0-9][A-Z0-9 .\-]{6,18}[A-Z0-9])\b",
+            0.85,
+            regex.IGNORECASE,
+        ),
+        CheckedRule(
+            "date_month_day",
+            E.DATE,
+            _SETTING_BEFORE
+            + r"(?<![\d/.\-:])(?P<v>(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12]\d|3[01]))(?![\d/%]|[.:]\d)"
+            + _UNIT_AFTER,
+            0.6,
+            regex.IGNORECASE,
+            check=lambda v: v not in ("1/2", "1/3", "1/4", "2/3", "3/4", "5/5", "4/5", "3/5"),
+        ),
+        CheckedRule(
+            "date_month_year",
+            E.DATE,
+            r"(?<![\d/.\-:])(?P<v>(?:0?[1-9]|1[0-2])/(?:[4-9]\d))(?![\d/%:])" + _UNIT_AFTER,
+            0.6,
+        ),
+    )

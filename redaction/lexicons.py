@@ -1,0 +1,174 @@
+"""Word lists the recognizers consult, built once from well-kept sources rather than typed in: person names of every
+Latin-script locale Faker ships (~20k given names, ~19k surnames) and street words of eight locales, how common a
+word is in English (wordfreq), and clinical words and abbreviations that are never identifiers
+(redaction/data/clinical_terms.txt, this project's own list).
+
+A name that is also a common English word ("Mark", "Rose", "Max") is *ambiguous*: it needs a second piece of
+evidence (a title, a relation word, a neighbouring name). Other names are *unambiguous*."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+LOCALES = ("en_US", "en_GB", "de_DE", "fr_FR", "es_ES", "nl_NL", "it_IT", "pt_BR")
+COMMON_ZIPF = 3.5  # wordfreq Zipf frequency: >= 3.5 means about 3 or more per million words of English
+FUNCTION_ZIPF = 5.5  # "the", "will", "may", "can": in some locale's name list, never a name in English text
+NAME_PARTICLES = frozenset(
+    "da de del della der des di do dos das du la le van von vom zu ten ter y e bin al el mac st".split()
+)
+CLINICAL_TERMS_FILE = Path(__file__).parent / "data" / "clinical_terms.txt"
+# Given names that are also everyday English words: a name only with more evidence.
+EVERYDAY_WORD_NAMES = frozenset(
+    (
+        "amber angel april art august autumn baker bill brook brooke carl carol case cash chance charity "
+        "chase christian cole crystal daisy dawn dean destiny don drew earl faith frank gene glen grace grant "
+        "guy heather holly honor hope hunter iris ivy jack jade joy june justice king lee lily major mark "
+        "mason max may miracle page patience pearl precious ray rich river rose ruby sky star stormy sue "
+        "summer sunny tanner will"
+    ).split()
+)
+ENGLISH_LOCALES = ("en", "en_US", "en_GB", "en_IE", "en_NZ")
+POPULAR_GIVEN_NAMES = 800  # the most frequent US given names (Faker's weights) are names first, words second
+
+
+_LATIN = re.compile(r"^[a-zà-ÿ'\-]+$")
+
+
+def _values(provider: Any, attr: str) -> list[str]:
+    try:
+        return [str(v) for v in (getattr(provider, attr, ()) or ())]
+    except TypeError:  # a few locales define names as properties
+        return []
+
+
+@lru_cache(maxsize=1)
+def _person_names() -> tuple[frozenset[str], frozenset[str]]:
+    import faker.providers.person as person
+
+    first: set[str] = set()
+    last: set[str] = set()
+    for module in pkgutil.iter_modules(person.__path__):
+        provider = importlib.import_module(f"faker.providers.person.{module.name}").Provider
+        for attr in ("first_names", "first_names_female", "first_names_male", "first_names_nonbinary"):
+            first.update(_values(provider, attr))
+        last.update(_values(provider, "last_names"))
+    return _tokens(first), _tokens(last)
+
+
+def _tokens(names: set[str]) -> frozenset[str]:
+    out = set()
+    for name in names:
+        for part in name.replace("-", " ").split():
+            part = part.strip(".'").lower()
+            if len(part) > 1 and part not in NAME_PARTICLES and _LATIN.match(part):
+                out.add(part)
+    return frozenset(out)
+
+
+@lru_cache(maxsize=1)
+def dictionary() -> frozenset[str]:
+    """English common nouns, verbs, adjectives and adverbs: WordNet's word index, shipped in the spaCy model's
+    lemmatizer tables (no download)."""
+    import spacy
+
+    from redaction.engine import SPACY_MODEL
+
+    nlp = spacy.load(SPACY_MODEL, exclude=["tok2vec", "tagger", "parser", "ner", "attribute_ruler", "senter"])
+    index = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_index")
+    return frozenset(w for pos in index.keys() for w in index[pos] if w.isalpha())
+
+
+@lru_cache(maxsize=1)
+def popular_given_names() -> frozenset[str]:
+    provider = importlib.import_module("faker.providers.person.en_US").Provider
+    weighted: dict[str, float] = {}
+    for attr in ("first_names_female", "first_names_male"):
+        for name, weight in dict(getattr(provider, attr)).items():
+            weighted[name.lower()] = max(weighted.get(name.lower(), 0.0), float(weight))
+    return frozenset(sorted(weighted, key=weighted.__getitem__, reverse=True)[:POPULAR_GIVEN_NAMES])
+
+
+@lru_cache(maxsize=1)
+def english_given_names() -> frozenset[str]:
+    """Given names of the English locales: frequent in English text because they are names, not words."""
+    names: set[str] = set()
+    for loc in ENGLISH_LOCALES:
+        provider = importlib.import_module(f"faker.providers.person.{loc}").Provider
+        for attr in ("first_names", "first_names_female", "first_names_male"):
+            names.update(_values(provider, attr))
+    return _tokens(names) - EVERYDAY_WORD_NAMES
+
+
+def first_names() -> frozenset[str]:
+    return _person_names()[0]
+
+
+def last_names() -> frozenset[str]:
+    return _person_names()[1]
+
+
+@lru_cache(maxsize=1)
+def clinical_terms() -> frozenset[str]:
+    lines = CLINICAL_TERMS_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset(w.strip().lower() for w in lines if w.strip() and not w.startswith("#"))
+
+
+@lru_cache(maxsize=65536)
+def zipf(word: str) -> float:
+    from wordfreq import zipf_frequency
+
+    return zipf_frequency(word, "en")
+
+
+def is_common(word: str) -> bool:
+    """A common English word (or a clinical term): never an identifier on its own."""
+    w = word.lower()
+    return w in clinical_terms() or zipf(w) >= COMMON_ZIPF
+
+
+def name_kind(word: str) -> str | None:
+    """'unambiguous' / 'ambiguous' for a word in the name lexicons, None otherwise. Clinical terms are never names."""
+    w = word.lower().strip(".'")
+    if len(w) < 2 or w in clinical_terms() or not (w in first_names() or w in last_names()):
+        return None
+    if zipf(w) >= FUNCTION_ZIPF or w in EVERYDAY_WORD_NAMES:
+        return None if zipf(w) >= FUNCTION_ZIPF else "ambiguous"
+    in_dictionary = w in dictionary()
+    if w in english_given_names():
+        return "ambiguous" if in_dictionary and w not in popular_given_names() else "unambiguous"
+    return "ambiguous" if in_dictionary or zipf(w) >= COMMON_ZIPF else "unambiguous"
+
+
+def _street_words(attrs: tuple[str, ...]) -> frozenset[str]:
+    out = set()
+    for loc in LOCALES:
+        provider = importlib.import_module(f"faker.providers.address.{loc}").Provider
+        for attr in attrs:
+            for value in getattr(provider, attr, ()) or ():
+                word = str(value).strip().strip("-").lower()
+                if word:
+                    out.add(word)
+    return frozenset(out)
+
+
+@lru_cache(maxsize=1)
+def street_types_after() -> frozenset[str]:
+    """Words that end a street name (English 'Street', German '-straße', Dutch '-straat'...)."""
+    return _street_words(("street_suffixes", "street_suffixes_long", "street_suffixes_short"))
+
+
+@lru_cache(maxsize=1)
+def street_types_before() -> frozenset[str]:
+    """Words that start a street name (French 'rue', Spanish 'Calle', Italian 'Via', Portuguese 'Rua'...)."""
+    return _street_words(("street_prefixes",)) | frozenset(
+        (
+            "rue avenue boulevard chemin allée place impasse quai route calle avenida paseo plaza camino "
+            "carretera via viale piazza corso vicolo largo strada contrada borgo rua travessa praça alameda "
+            "rodovia estrada"
+        ).split()
+    )

@@ -1,0 +1,204 @@
+"""Person names that NER misses: foreign names, names in upper-case clinical notes ("IV NURSE VIRGINIA SALLESE"),
+lower-case transcripts ("hi , martha"), doctors after a title ("DR VASCUEZ"), relatives ("DTR LAVERNE").
+
+Evidence, from strongest to weakest:
+- a word right after a title (Dr, Mrs, Herr, Mme, Sig., Dott., Dhr. ...) that is not a common word;
+- a word right after a relation word (wife, son, dtr, proxy ...) or a naming cue ("my name is", "call me", "hi");
+- an *unambiguous* lexicon name (a given name or surname that is not also a common English word);
+- an *ambiguous* lexicon name ("Mark", "Rose") only with one of the above or next to another name.
+A found name grows over the next words that are not common words (surnames, "W." initials), and over "X and Y"
+when Y is not a common word. In mixed-case text every word of a name must be capitalised; in text without case
+(all upper or all lower) case carries no signal and the lexicons and context decide."""
+
+from __future__ import annotations
+
+import regex
+from presidio_analyzer import EntityRecognizer, RecognizerResult
+
+from redaction import entities as E
+from redaction import lexicons
+
+_TOKEN = regex.compile(r"\p{L}[\p{L}'’\-]*\.?")
+TITLES = frozenset(
+    (
+        "mr mrs ms miss mx dr prof sir madam herr frau fräulein mme mlle m sr sra srta don doña dott dott.ssa "
+        "sig sig.ra ing dhr mevr drs ir lic doctor dra"
+    ).split()
+)
+RELATIONS = frozenset(
+    (
+        "wife husband son daughter dtr mother mom father dad brother sister bro sis friend girlfriend "
+        "boyfriend fiance fiancee partner spouse niece nephew aunt uncle grandson granddaughter grandmother "
+        "grandfather proxy hcp guardian cousin neighbor neighbour"
+    ).split()
+)
+CUES = (
+    "my name is",
+    "name is",
+    "name's",
+    "named",
+    "called",
+    "call me",
+    "this is",
+    "i am",
+    "i'm",
+    "hi",
+    "hello",
+    "hey",
+    "thanks",
+    "thank you",
+    "bye",
+    "good morning",
+    "good afternoon",
+    "spoke with",
+    "seen by",
+    "page",
+    "paged",
+    "attending",
+    "nurse",
+    "staff",
+)
+_CUE = regex.compile(r"(?:" + "|".join(regex.escape(c) for c in CUES) + r")\s*[,:]?\s*$", regex.IGNORECASE)
+_AND = frozenset({"and", "&", "or", "y", "und", "et", "e", "en"})
+
+
+def document_case(text: str) -> str:
+    """'upper', 'lower' or 'mixed': whether case can tell names apart in this text."""
+    letters = [c for c in text if c.isalpha()]
+    if not letters:
+        return "mixed"
+    upper = sum(c.isupper() for c in letters) / len(letters)
+    return "upper" if upper > 0.7 else "lower" if upper < 0.03 else "mixed"
+
+
+RARE_ZIPF = 2.0  # in text without case a name needs no context only when it is this rare as an English word
+
+
+def _bare(word: str) -> str:
+    return word.lower().rstrip(".").strip("'’")
+
+
+class PersonNameRecognizer(EntityRecognizer):
+    def __init__(self) -> None:
+        super().__init__(supported_entities=[E.PERSON], name="PersonNameRecognizer", supported_language="en")
+
+    def load(self) -> None:
+        lexicons.first_names()  # build the lexicons once, at start-up
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: object = None) -> list[RecognizerResult]:
+        if entities and E.PERSON not in entities:
+            return []
+        caseless = document_case(text) != "mixed"
+        tokens = [(m.start(), m.end(), m.group(0)) for m in _TOKEN.finditer(text)]
+        results: list[RecognizerResult] = []
+        i = 0
+        while i < len(tokens):
+            score = self._seed(text, tokens, i, caseless)
+            if score is None:
+                i += 1
+                continue
+            j = self._extend(text, tokens, i, caseless)
+            start, end = tokens[i][0], tokens[j][1]
+            if text[end - 1] == "." and not (end - start == 2 or _bare(tokens[j][2]) in TITLES):
+                end -= 1  # a sentence full stop, not an initial
+            results.append(
+                RecognizerResult(
+                    E.PERSON,
+                    start,
+                    end,
+                    score,
+                    analysis_explanation=None,
+                    recognition_metadata={"recognizer_name": self.name, "rule": "person_name"},
+                )
+            )
+            i = j + 1
+        return results
+
+    @staticmethod
+    def _usable(word: str, caseless: bool) -> bool:
+        """Could be part of a name: capitalised in mixed-case text, not a common word, two letters or more."""
+        bare = _bare(word)
+        if len(bare) < 2 or bare in TITLES or bare in RELATIONS or bare in _AND:
+            return False
+        if not caseless and not word[0].isupper():
+            return False
+        return not lexicons.is_common(bare) or lexicons.name_kind(bare) is not None
+
+    def _surname_like(self, word: str, caseless: bool) -> bool:
+        """May continue a name: a lexicon name, or (mixed case) a capitalised uncommon word, or (no case) a word
+        that is rare in English. Clinical terms never continue a name."""
+        bare = _bare(word)
+        if not self._usable(word, caseless) or bare in lexicons.clinical_terms():
+            return False
+        kind = lexicons.name_kind(bare)
+        if kind is not None:  # a surname after a name ("martha cooper"), even one that is also a word
+            return True
+        return not caseless or lexicons.zipf(bare) < RARE_ZIPF
+
+    def _context(self, text: str, tokens: list[tuple[int, int, str]], i: int) -> str | None:
+        start = tokens[i][0]
+        if i > 0:
+            prev = _bare(tokens[i - 1][2])
+            gap = text[tokens[i - 1][1] : start]
+            if len(gap.strip(" .,:;")) == 0 and len(gap) <= 3:
+                if prev in TITLES:
+                    return "title"
+                if prev in RELATIONS:
+                    return "relation"
+        if _CUE.search(text[max(0, start - 24) : start]):
+            return "cue"
+        return None
+
+    def _seed(self, text: str, tokens: list[tuple[int, int, str]], i: int, caseless: bool) -> float | None:
+        word = tokens[i][2]
+        if not self._usable(word, caseless):
+            return None
+        bare = _bare(word)
+        kind = lexicons.name_kind(bare)
+        context = self._context(text, tokens, i)
+        plausible = kind is not None or not lexicons.is_common(bare)
+        if caseless and kind is None:
+            plausible = plausible and lexicons.zipf(bare) < RARE_ZIPF + 1  # "DR AWARE" is no name
+        if context == "title" and plausible:
+            return 0.85
+        if context in ("relation", "cue") and plausible:
+            return 0.75
+        rare = lexicons.zipf(bare) < RARE_ZIPF or bare in lexicons.english_given_names()
+        if kind == "unambiguous" and (not caseless or rare):
+            return 0.6 if caseless else 0.7
+        if kind is not None and i + 1 < len(tokens) and self._adjacent(text, tokens, i):
+            # two lexicon names side by side; at least one must be unambiguous unless case marks both as names
+            nxt_word = tokens[i + 1][2]
+            nxt = lexicons.name_kind(_bare(nxt_word))
+            both = nxt is not None and self._usable(nxt_word, caseless)
+            if both and ("unambiguous" in (kind, nxt) or not caseless):
+                return 0.6
+        return None
+
+    @staticmethod
+    def _adjacent(text: str, tokens: list[tuple[int, int, str]], i: int) -> bool:
+        """The next word follows in the same name: one or two spaces, and no sentence full stop in between."""
+        word = tokens[i][2]
+        if word.endswith(".") and len(_bare(word)) > 1 and _bare(word) not in TITLES:
+            return False
+        gap = text[tokens[i][1] : tokens[i + 1][0]]
+        return gap in (" ", "  ") or (gap.strip() == "" and "\n" not in gap and len(gap) <= 2)
+
+    def _extend(self, text: str, tokens: list[tuple[int, int, str]], i: int, caseless: bool) -> int:
+        j = i
+        while j + 1 < len(tokens) and self._adjacent(text, tokens, j):
+            nxt = tokens[j + 1][2]
+            initial = len(_bare(nxt)) == 1 and nxt[0].isupper() and nxt.endswith(".")
+            if initial or self._surname_like(nxt, caseless):
+                j += 1
+                continue
+            break
+        if j + 2 < len(tokens) and _bare(tokens[j + 1][2]) in _AND and self._adjacent(text, tokens, j):
+            other = tokens[j + 2][2]
+            if (
+                self._usable(other, caseless)
+                and not lexicons.is_common(_bare(other))
+                and self._adjacent(text, tokens, j + 1)
+            ):
+                return j + 2
+        return j

@@ -1,0 +1,104 @@
+"""What scrubbing must hold on data it was not written for: token-level recall and the verbatim leak rate computed
+on hand-made cases, international formats, names in upper-case notes and lower-case transcripts, clinical words
+that are not names, the high-recall mode, and the process pool giving the same spans."""
+
+from __future__ import annotations
+
+import pytest
+
+from redaction import entities as E
+from redaction.engine import Detector, Span
+from redaction.evaluate import evaluate_documents, leak_rate, token_recall
+
+
+def test_token_recall_counts_words_left_in_place():
+    text = "Call John Smith at 555-123-4567."
+    gold = [[Span(5, 15, E.PERSON), Span(19, 31, E.PHONE)]]
+    replaced = [[Span(5, 9, E.PERSON), Span(19, 31, E.PHONE)]]  # "Smith" left, the phone number gone
+    out = token_recall([text], gold, replaced)
+    assert out[E.PERSON] == {"tokens": 2, "removed": 1, "recall": 0.5}
+    assert out[E.PHONE]["recall"] == 1.0 and out["direct_identifiers"]["recall"] == pytest.approx(4 / 5)
+
+
+def test_leak_rate_finds_values_verbatim_and_ignores_short_ones():
+    text = "J. Smith, 12 Elm Street"
+    gold = [[Span(0, 8, E.PERSON), Span(10, 23, E.ADDRESS), Span(0, 2, E.PERSON)]]
+    out = leak_rate([text], gold, ["J. Smith, <ADDRESS>"])
+    assert out[E.PERSON] == {"values": 1, "leaked": 1, "rate": 1.0}  # "J." is too short to count
+    assert out[E.ADDRESS]["rate"] == 0.0 and out["direct_identifiers"]["rate"] == 0.5
+    assert out["examples"][E.PERSON] == ["J. Smith"]
+    assert leak_rate([text], gold, ["Smithson, <ADDRESS>"])[E.PERSON]["rate"] == 0.0  # whole words only
+
+
+def test_evaluation_runs_the_real_scrub_path():
+    docs = [("Patient Bartholomew Quigley, phone 617-555-0142.", [Span(8, 27, E.PERSON), Span(35, 47, E.PHONE)])]
+    out = evaluate_documents(docs, mode="regex")
+    assert out["token_recall"][E.PHONE]["recall"] == 1.0 and out["leak"][E.PHONE]["rate"] == 0.0
+    assert {"token_recall", "leak", "direct_identifiers", "per_entity"} <= set(out)
+
+
+@pytest.fixture(scope="module")
+def detector():
+    return Detector("spacy")
+
+
+def _found(detector, text):
+    return {text[s.start : s.end] for s in detector.detect(text)}
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("Ring me on +49 (0) 6841 455047 tomorrow.", "+49 (0) 6841 455047"),
+        ("Mobile: (0151) 4960551", "(0151) 4960551"),
+        ("My card 4615 4447 5228 7197 652 was lost", "4615 4447 5228 7197 652"),
+        ("Here's my SSN: ZZ 64 89 66 T", "ZZ 64 89 66 T"),
+        ("Wir wohnen in der Schleichstraße 19, 48337 Lichtenfels.", "Schleichstraße 19"),
+        ("Please send it to Vicolo Sgalambro, 59 in Campagna.", "Vicolo Sgalambro, 59"),
+        ("My zip code is OL5P 0LG", "OL5P 0LG"),
+        ("Address: Tieslaan 48, 6069 BY Zwartsluis", "6069 BY"),
+        ("CPF 123.456.789-09 confirmed", "123.456.789-09"),
+        ("Sometimes people call me Itziar", "Itziar"),
+        ("IV NURSE VIRGINIA SALLESE CALLED AND SAID", "VIRGINIA SALLESE"),
+        ("HUSBAND DID NOT COME. SEEN BY DR. HEALEY THIS AM.", "HEALEY"),
+        ("hi , martha , how are you feeling", "martha"),
+        ("7/22 FOUND BY HUSBAND ON FLOOR", "7/22"),
+    ],
+)
+def test_formats_that_were_missed(detector, text, value):
+    assert any(value in f for f in _found(detector, text)), _found(detector, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "PT ALERT, MAE. CV: SR 80S. ABD SOFT. FOLEY TO GRAVITY. NEURO INTACT.",
+        "Foley draining clear urine. Started Atenolol 25 mg. Spont breaths noted.",
+        "TOL PS 10/5. STRENGTH 5/5 IN ALL EXTREMITIES. GIVEN 1/2 NS.",
+        "BP 91-102/45-52, ABG 7.4/40/100/26 ON 2L NC.",
+        "TOLERATING CAPTOPRIL 12.5 MG. STILL HAS THICK SPUTUM.FIRST.STILL",
+        "pt tolerated the day well, put back in av pacing",
+    ],
+)
+def test_clinical_words_are_not_identifiers(detector, text):
+    assert not detector.detect(text), _found(detector, text)
+
+
+def test_high_recall_mode_scrubs_what_is_not_known_to_be_safe():
+    text = "Met with caseworker Leona Labowich about the 88812 claim."
+    default = Detector("spacy").detect(text)
+    high = Detector("spacy", recall_mode="high_recall").detect(text)
+    covered = {i for s in high for i in range(s.start, s.end)}
+    assert all(i in covered for i in range(text.index("Labowich"), text.index("Labowich") + 8))
+    assert all(i in covered for i in range(text.index("88812"), text.index("88812") + 5))
+    assert len(high) >= len(default)
+    assert not any(text[s.start : s.end].lower() in ("caseworker", "claim") for s in high)
+
+
+def test_process_pool_gives_the_same_spans():
+    from bench.redact_throughput import notes
+
+    docs = notes(80)
+    one = list(Detector("spacy", batch_size=16).detect_many(docs))
+    many = list(Detector("spacy", batch_size=16, workers=2).detect_many(docs))
+    assert one == many and sum(map(len, one)) > 80
