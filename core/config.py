@@ -65,6 +65,18 @@ class TrainingSettings(_Strict):
     grad_accum: int = Field(2, ge=1)
     packing: bool = Field(True, description="Padding-free best-fit packing; documents stay apart.")
     gradient_checkpointing: bool = Field(False, description="Trade compute for memory.")
+    prompt: Literal["full", "compact"] = Field(
+        "full",
+        description="Prompt the adapter is trained and prompted with: the base model's full instructions, or the "
+        "pack's compact prompt (fewer tokens per example; the adapter learns the labels or fields).",
+    )
+    retrieval_k: int = Field(
+        0,
+        ge=0,
+        le=16,
+        description="Retrieval-augmented fine-tuning: train and prompt the adapter with the k most similar training "
+        "examples (never the example itself) before the input. 0 = off.",
+    )
     eval_steps: int = Field(50, ge=1, description="Eval loss every N steps.")
     save_steps: int = Field(50, ge=1, description="Checkpoint every N steps (resume point).")
     logging_steps: int = Field(5, ge=1, description="Log train loss every N steps (train_log.jsonl).")
@@ -101,6 +113,11 @@ class EvaluationSettings(_Strict):
         min_length=1,
     )
     constrained: bool = Field(True, description="Also score every LLM system with constrained decoding.")
+    label_scoring: bool = Field(
+        True,
+        description="Packs with a finite answer set: also score every LLM system by the log-likelihood of each "
+        "complete answer (exact argmax, a probability per label).",
+    )
     few_shot_k: int = Field(3, ge=1, le=32)
     eval_batch_size: int = Field(16, ge=1)
     max_eval_examples: int | None = Field(

@@ -219,7 +219,11 @@ def evaluate_run(
     if systems and any(n.startswith("tuned") for n in systems) and not tuned:
         raise RunError(f"{folder.path}: no adapter yet (train first, or leave 'tuned' out of the systems)")
     plan, skipped = plan_systems(
-        names, pack, tuned_available=tuned, constrained=cfg.evaluation.constrained and not systems
+        names,
+        pack,
+        tuned_available=tuned,
+        constrained=cfg.evaluation.constrained and not systems,
+        label_scoring=cfg.evaluation.label_scoring and not systems,
     )
     ctx = SystemContext(
         pack=pack,

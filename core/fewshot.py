@@ -20,9 +20,19 @@ class Retriever:
         self.vec = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1)
         self.matrix = self.vec.fit_transform(e.text for e in self.train)
 
-    def nearest(self, text: str, k: int) -> list[Example]:
+    def nearest(self, text: str, k: int, exclude_id: str | None = None) -> list[Example]:
+        """The k most similar training examples; never the example itself (by id or by identical text), so a
+        training prompt cannot show its own answer."""
         sims = (self.vec.transform([text]) @ self.matrix.T).toarray().ravel()
-        return [self.train[i] for i in sims.argsort()[::-1][:k]]
+        out: list[Example] = []
+        for i in sims.argsort()[::-1]:
+            ex = self.train[i]
+            if (exclude_id is not None and ex.id == exclude_id) or (exclude_id is not None and ex.text == text):
+                continue
+            out.append(ex)
+            if len(out) == k:
+                break
+        return out
 
 
 def random_shots(train: Sequence[Example], k: int, seed: int, example_id: str) -> list[Example]:
@@ -30,9 +40,11 @@ def random_shots(train: Sequence[Example], k: int, seed: int, example_id: str) -
     return rng.sample(list(train), min(k, len(train)))
 
 
-def few_shot_messages(pack: Pack, example: Example, shots: Sequence[Example]) -> Messages:
+def few_shot_messages(
+    pack: Pack, example: Example | str, shots: Sequence[Example], *, compact: bool = False
+) -> Messages:
     """System prompt, then each shot as a user/assistant turn pair, then the real input."""
-    messages = pack.prompt_messages(example)
+    messages = pack.prompt_messages(example, compact=compact)
     system, rest = messages[:1], messages[1:]
     turns: Messages = []
     for shot in shots:

@@ -62,6 +62,7 @@ class LoadedRun:
     base_model: str
     folder: RunFolder | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _retriever: Any = field(default=None, repr=False)
 
     @property
     def generator(self) -> Generator:
@@ -103,13 +104,41 @@ class LoadedRun:
                 on_batch=on_batch,
             )
 
+    def score(self, prompts: Sequence[Messages], choices: Sequence[str], *, tuned: bool) -> list[Any]:
+        """Label scoring (core.label_scoring) with the same weights switch and lock as generation."""
+        from core.label_scoring import score_choices
+
+        with self._lock, self.weights(tuned=tuned):
+            return score_choices(
+                self.model, self.tokenizer, prompts, choices, max_length=self.max_length, precision=self.precision
+            )
+
+    @property
+    def retriever(self) -> Any:
+        """TF-IDF over the run's training split (few-shot shots, retrieval-augmented adapters); built once."""
+        if self._retriever is None and self.folder is not None and self.folder.has_split("train"):
+            from core.fewshot import Retriever
+
+            self._retriever = Retriever(self.folder.load_split("train"))
+        return self._retriever
+
+    def prompt(self, example: Any, *, tuned: bool) -> Messages:
+        """The prompt a caller sends: the adapter's own prompt style for the tuned model, the full one for the base."""
+        if not tuned:
+            return self.pack.prompt_messages(example)
+        from core.prompts import adapter_prompt
+
+        return adapter_prompt(
+            self.pack, self.config, example, self.retriever if self.config.training.retrieval_k else None
+        )
+
     def reply(self, text: str, *, tuned: bool, constrained: bool = False, max_new_tokens: int | None = None) -> Reply:
         """One input through the pack's prompt, parsed by the pack."""
         from core.errors import ParseError
 
         started = time.perf_counter()
         gen = self.generate(
-            [self.pack.prompt_messages(text)],
+            [self.prompt(text, tuned=tuned)],
             tuned=tuned,
             constrained=constrained,
             batch_size=1,

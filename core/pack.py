@@ -171,18 +171,25 @@ class Pack(ABC):
     @abstractmethod
     def system_prompt(self) -> str: ...
 
+    def compact_system_prompt(self) -> str | None:
+        """A short prompt for a fine-tuned adapter (training.prompt: compact): the instructions the base model needs
+        (label definitions, field guides) cost tokens an adapter that learned the task may not need. None = the
+        pack has no compact form and uses its full prompt."""
+        return None
+
     def user_message(self, text: str) -> str:
         return text
 
-    def prompt_messages(self, example_or_text: Example | str) -> list[dict[str, str]]:
+    def prompt_messages(self, example_or_text: Example | str, *, compact: bool = False) -> list[dict[str, str]]:
         if isinstance(example_or_text, Example):
             if example_or_text.prompt is not None:
                 return [dict(m) for m in example_or_text.prompt]
             text = example_or_text.text
         else:
             text = example_or_text
+        system = (self.compact_system_prompt() if compact else None) or self.system_prompt()
         return [
-            {"role": "system", "content": self.system_prompt()},
+            {"role": "system", "content": system},
             {"role": "user", "content": self.user_message(text)},
         ]
 

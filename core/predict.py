@@ -41,7 +41,7 @@ def predict_file(
     examples = read_inputs(pack, Path(data))
     with progress_bar("predicting", len(examples)) as advance:
         gens = loaded.generate(
-            [pack.prompt_messages(e) for e in examples],
+            [loaded.prompt(e, tuned=True) for e in examples],
             tuned=True,
             constrained=constrained,
             batch_size=batch_size,

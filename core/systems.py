@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from core.loaded_run import LoadedRun
 
 CONSTRAINED_SUFFIX = "+constrained"
+SCORED_SUFFIX = "+scored"
 
 
 class Prompting(str, Enum):
@@ -41,6 +42,7 @@ class OutputMode(str, Enum):
     FREE = "free"  # greedy decoding, anything goes (parse failures count as wrong)
     CONSTRAINED = "constrained"  # decoding limited to valid outputs (label trie / JSON schema)
     DIRECT = "direct"  # the system writes its answer without decoding (classical models, retrieval)
+    SCORED = "scored"  # every allowed answer scored by log-likelihood, the argmax taken (label scoring)
 
 
 @dataclass
@@ -123,7 +125,8 @@ class PromptedSystem(System):
     @property
     def name(self) -> str:  # type: ignore[override]
         base = "tuned" if self.weights is Weights.TUNED else self.prompting.value
-        return base + (CONSTRAINED_SUFFIX if self.output is OutputMode.CONSTRAINED else "")
+        suffix = {OutputMode.CONSTRAINED: CONSTRAINED_SUFFIX, OutputMode.SCORED: SCORED_SUFFIX}.get(self.output, "")
+        return base + suffix
 
     def describe(self) -> dict[str, Any]:
         return {"prompting": self.prompting.value, "weights": self.weights.value, "decoding": self.output.value}
@@ -131,11 +134,17 @@ class PromptedSystem(System):
     def available(self, pack: Pack, *, tuned_available: bool) -> bool:
         if self.weights is Weights.TUNED and not tuned_available:
             return False
+        if self.output is OutputMode.SCORED:
+            return bool(pack.allowed_outputs())
         return self.output is not OutputMode.CONSTRAINED or bool(pack.constraint())
 
     def prompts(self, ctx: SystemContext, examples: Sequence[Example]) -> list[list[dict[str, str]]]:
         from core.fewshot import few_shot_messages, random_shots
 
+        if self.weights is Weights.TUNED:
+            from core.prompts import adapter_prompt
+
+            return [adapter_prompt(ctx.pack, ctx.config, ex, ctx.retriever) for ex in examples]
         k = ctx.config.evaluation.few_shot_k
         if self.prompting is Prompting.FEW_SHOT:
             return [few_shot_messages(ctx.pack, ex, ctx.retriever.nearest(ex.text, k)) for ex in examples]
@@ -146,6 +155,8 @@ class PromptedSystem(System):
         return [ctx.pack.prompt_messages(ex) for ex in examples]
 
     def answer(self, ctx: SystemContext, examples: Sequence[Example]) -> list[Answer]:
+        if self.output is OutputMode.SCORED:
+            return self._scored(ctx, examples)
         gens = ctx.model.generate(
             self.prompts(ctx, examples),
             tuned=self.weights is Weights.TUNED,
@@ -154,8 +165,27 @@ class PromptedSystem(System):
         )
         return [Answer(g.text, g.batch_seconds, g.new_tokens, g.prompt_truncated) for g in gens]
 
+    def _scored(self, ctx: SystemContext, examples: Sequence[Example]) -> list[Answer]:
+        import time
+
+        choices = ctx.pack.allowed_outputs() or []
+        labels = [str(ctx.pack.parse(c)) for c in choices]
+        answers = []
+        for prompt in self.prompts(ctx, examples):
+            started = time.perf_counter()
+            scored = ctx.model.score([prompt], choices, tuned=self.weights is Weights.TUNED)[0]
+            probs = dict(zip(labels, scored.probabilities, strict=True))
+            answers.append(
+                Answer(choices[scored.index], time.perf_counter() - started, 0, scored.prompt_truncated, probs)
+            )
+            ctx.progress(1)
+        return answers
+
     def constrained(self) -> PromptedSystem:
         return PromptedSystem(self.prompting, self.weights, OutputMode.CONSTRAINED)
+
+    def scored(self) -> PromptedSystem:
+        return PromptedSystem(self.prompting, self.weights, OutputMode.SCORED)
 
 
 # -- registry ----------------------------------------------------------------------------------------------------
@@ -190,7 +220,7 @@ def get_system(name: str, pack: Pack | None = None) -> System:
 
 
 def plan_systems(
-    names: Sequence[str], pack: Pack, *, tuned_available: bool, constrained: bool
+    names: Sequence[str], pack: Pack, *, tuned_available: bool, constrained: bool, label_scoring: bool = False
 ) -> tuple[list[System], list[str]]:
     """The systems to score, in order: each named system, then (with `constrained`) the constrained twin of every
     free-decoding language-model system where the pack has a constraint. Returns the plan and what was left out
@@ -210,13 +240,16 @@ def plan_systems(
             if isinstance(s, PromptedSystem) and s.output is OutputMode.FREE and pack.constraint()
         ]
         plan += [t for t in twins if t.name not in {s.name for s in plan}]
+    if label_scoring and pack.allowed_outputs():
+        scored = [s.scored() for s in plan if isinstance(s, PromptedSystem) and s.output is OutputMode.FREE]
+        plan += [t for t in scored if t.name not in {s.name for s in plan}]
     return plan, skipped
 
 
 for _prompting in (Prompting.ZERO_SHOT, Prompting.FEW_SHOT, Prompting.FEW_SHOT_RANDOM):
-    for _output in (OutputMode.FREE, OutputMode.CONSTRAINED):
+    for _output in (OutputMode.FREE, OutputMode.CONSTRAINED, OutputMode.SCORED):
         _system = PromptedSystem(_prompting, Weights.BASE, _output)
         register(_system.name, lambda s=_system: s)
-for _output in (OutputMode.FREE, OutputMode.CONSTRAINED):
+for _output in (OutputMode.FREE, OutputMode.CONSTRAINED, OutputMode.SCORED):
     _system = PromptedSystem(Prompting.ZERO_SHOT, Weights.TUNED, _output)
     register(_system.name, lambda s=_system: s)

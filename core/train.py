@@ -10,7 +10,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,16 +55,22 @@ class TokenStats:
 
 
 def tokenize_examples(
-    tokenizer: Any, pack: Pack, examples: Sequence[Example], max_length: int
+    tokenizer: Any,
+    pack: Pack,
+    examples: Sequence[Example],
+    max_length: int,
+    prompt_for: Callable[[Example], Any] | None = None,
 ) -> tuple[Any, TokenStats]:
-    """Examples -> a datasets.Dataset of input_ids + completion_mask, with every truncation counted."""
+    """Examples -> a datasets.Dataset of input_ids + completion_mask, with every truncation counted. `prompt_for`
+    builds each prompt (core.prompts.adapter_prompt); default: the pack's full prompt."""
     from datasets import Dataset
 
+    prompt_for = prompt_for or pack.prompt_messages
     stats = TokenStats()
     rows: dict[str, list[Any]] = {"input_ids": [], "completion_mask": []}
     for ex in examples:
         try:
-            tok = tokenize_example(tokenizer, pack.prompt_messages(ex), ex.target, max_length)
+            tok = tokenize_example(tokenizer, prompt_for(ex), ex.target, max_length)
         except ValueError:
             stats.dropped_too_long += 1
             stats.dropped_ids.append(ex.id)
@@ -95,7 +101,13 @@ class JsonlLogCallback:
 
 
 def generation_eval_callback(
-    pack: Pack, examples: Sequence[Example], tokenizer: Any, cfg: RunConfig, precision: str, log_path: Path
+    pack: Pack,
+    examples: Sequence[Example],
+    tokenizer: Any,
+    cfg: RunConfig,
+    precision: str,
+    log_path: Path,
+    prompt_for: Callable[[Example], Any] | None = None,
 ) -> Any:
     """At every evaluation, generate on a few dev examples and score them with the pack's own metric, so early
     stopping and the kept checkpoint can follow what users care about rather than eval loss alone."""
@@ -106,7 +118,7 @@ def generation_eval_callback(
     from core.loaded_run import prompt_budget
 
     metric = f"eval_{pack.headline_metric}"
-    prompts = [pack.prompt_messages(e) for e in examples]
+    prompts = [(prompt_for or pack.prompt_messages)(e) for e in examples]
     refs = [e.reference for e in examples]
 
     class _GenerationEval(TrainerCallback):
@@ -282,8 +294,22 @@ def build_trainer(
     if cfg.model.threads:
         torch.set_num_threads(cfg.model.threads)
     tokenizer = load_tokenizer(model_path, trust_remote_code=remote)
-    train_ds, train_stats = tokenize_examples(tokenizer, pack, train_examples, training.max_length)
-    dev_ds, dev_stats = tokenize_examples(tokenizer, pack, dev_examples, training.max_length)
+    from core.prompts import adapter_prompt
+
+    retriever = None
+    if training.retrieval_k:
+        from core.fewshot import Retriever
+
+        retriever = Retriever(train_examples)
+
+    def train_prompt(ex: Example) -> Any:
+        return adapter_prompt(pack, cfg, ex, retriever, exclude_self=True)
+
+    def dev_prompt(ex: Example) -> Any:
+        return adapter_prompt(pack, cfg, ex, retriever)
+
+    train_ds, train_stats = tokenize_examples(tokenizer, pack, train_examples, training.max_length, train_prompt)
+    dev_ds, dev_stats = tokenize_examples(tokenizer, pack, dev_examples, training.max_length, dev_prompt)
     if train_stats.examples == 0:
         raise ConfigError(
             f"none of the {train_stats.dropped_too_long} training examples fits max_length={training.max_length} "
@@ -307,7 +333,9 @@ def build_trainer(
     callbacks: list[Any] = [JsonlLogCallback(folder.train_log_path), *extra_callbacks]
     if training.eval_generation_examples and len(dev_examples):
         subset = list(dev_examples)[: training.eval_generation_examples]
-        callbacks.append(generation_eval_callback(pack, subset, tokenizer, cfg, precision, folder.train_log_path))
+        callbacks.append(
+            generation_eval_callback(pack, subset, tokenizer, cfg, precision, folder.train_log_path, dev_prompt)
+        )
     if args.load_best_model_at_end and training.early_stopping_patience is not None:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=training.early_stopping_patience))
     trainer = SFTTrainer(

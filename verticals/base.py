@@ -225,6 +225,11 @@ class ClassificationPack(Pack):
             + '\nAnswer with JSON only: {"label": "<label>"}'
         )
 
+    def compact_system_prompt(self) -> str:
+        """The task and the answer format, without the label list and definitions (an adapter learns them)."""
+        fmt = '{"labels": ["<label>", ...]}' if self.multi_label else '{"label": "<label>"}'
+        return f"{self.task_description}. Answer with JSON only: {fmt}"
+
     # -- outputs ----------------------------------------------------------------------------------------
     def normalise_label(self, raw: str) -> str:
         by_key = {label_key(lab): lab for lab in self.labels}

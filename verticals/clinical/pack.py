@@ -210,6 +210,9 @@ class ClinicalPack(Pack):
             + f"\nAnswer with one JSON object with exactly these keys: {keys}."
         )
 
+    def compact_system_prompt(self) -> str:
+        return "Fill in the intake form from the visit text. Answer with one JSON object."
+
     def user_message(self, text: str) -> str:
         return f"Visit text:\n{text}"
 
