@@ -57,3 +57,35 @@ def table(headers: list[str], rows: list[list[Any]]) -> str:
     sep = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
     body = ["| " + " | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) + " |" for r in cells]
     return "\n".join([line, sep, *body])
+
+
+def score_on_dev(run_dir: Path, systems: list[str]) -> dict[str, Any]:
+    """Score systems of a trained run on its *dev* split (for choosing levers without touching the test split): a
+    scratch run folder shares the run's config, pack state, adapter and training split, with dev as its held-out
+    split. Returns {system: headline}."""
+    import shutil
+    import tempfile
+
+    from core.evaluation import evaluate_run
+    from core.run_folder import RunFolder
+
+    source = RunFolder.open(run_dir)
+    with tempfile.TemporaryDirectory(prefix="vft-dev-") as tmp:
+        scratch = RunFolder(Path(tmp) / "dev")
+        scratch.path.mkdir()
+        shutil.copy(source.config_path, scratch.config_path)
+        shutil.copy(source.pack_state_path, scratch.pack_state_path)
+        (scratch.path / "adapter").symlink_to(source.adapter_dir.resolve())
+        scratch.save_splits({"train": source.load_split("train"), "dev": [], "test": source.load_split("dev")})
+        results = evaluate_run(scratch, systems=systems, show_progress=False)
+        return {name: s.headline for name, s in results.systems.items()}
+
+
+def result_rows(results: dict[str, Any], metric: str) -> list[list[Any]]:
+    """system, headline [interval], parse rate, examples/s: the rows every pack benchmark prints."""
+    rows = []
+    for name, s in results["systems"].items():
+        i = s.get("interval") or {}
+        shown = f"{s.get(metric, 0):.3f} [{i.get('low', 0):.3f}, {i.get('high', 0):.3f}]"
+        rows.append([name, shown, s.get("parse_rate"), (s.get("cost") or {}).get("examples_per_second")])
+    return rows

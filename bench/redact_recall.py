@@ -95,7 +95,7 @@ def aci_names(mode: str) -> dict[str, Any]:
 
 
 def _mode_kwargs(mode: str) -> dict[str, Any]:
-    return {"recall_mode": mode} if mode != "default" else {}  # noqa: RET505
+    return {"recall_mode": mode} if mode != "default" else {}
 
 
 def main() -> None:

@@ -1,14 +1,19 @@
-"""Training throughput, side by side in one script: (a) the plain TRL recipe a user would write (SFTTrainer with its
-defaults made to run on CPU: fp32, padded batches of 8, gradient checkpointing on) against (b) `vft train`'s path
-(pre-tokenized completion-only examples, padding-free packing, no checkpointing, precision: auto), on the same
-model, data (the legal pack's bundled training split), LoRA settings and number of optimizer steps; (b) packs as
-many 512-token rows per step as (a)'s 8 examples fill, so both see about the same data before the loss is compared.
+"""Training speed as a user feels it, side by side in one run: the same training examples (a seeded subset of a pack's
+bundled sample), one epoch, each arm in its own process (peak RSS is per process):
 
-Each arm runs in its own process (peak RSS is per process). Both are scored with the same held-out loss function
-(mean cross-entropy on the answer tokens of the same dev examples). MFU uses ~4 x params FLOPs per trained token
-(LoRA: forward + activation gradients, no weight gradients of the base) against a matmul peak measured here.
+- plain TRL, full prompt: SFTTrainer with its CPU defaults (fp32, padded batches of 8, gradient checkpointing) and
+  the pack's full prompt;
+- plain TRL, compact prompt: the same recipe with the adapter's compact prompt (the stricter comparison: the prompt
+  is then not a difference between the arms);
+- vft train, fp32: `core.train.train` as `vft train` runs it (pre-tokenized completion-only examples packed
+  padding-free, no checkpointing, compact prompt), forced to fp32;
+- vft train, auto: the same with `precision: auto` (bf16 weights + autocast where the CPU has native bf16).
 
-python -m bench.train_throughput [--steps 12] [--dev 24]
+Reported: training examples/s, tokens/s, MFU against matmul peaks measured in the same run (fp32 and bf16; ~4 x
+params FLOPs per trained token: LoRA forward + activation gradients), peak RSS, and held-out loss (mean cross-entropy
+on the answer tokens of the same dev examples, each arm scored with its own prompt) after the same examples.
+
+python -m bench.train_throughput [--pack legal] [--examples 96] [--dev 24]
 """
 
 from __future__ import annotations
@@ -16,9 +21,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -27,9 +34,11 @@ from bench.common import save, table
 
 LORA = {"r": 16, "alpha": 32, "dropout": 0.05}
 PLAIN_BATCH = 8
+PARAMS = 134.5e6
+ARMS = ("plain_full", "plain_compact", "vft_fp32", "vft_auto")
 
 
-def matmul_peak(dtype_name: str, n: int = 2048, reps: int = 6) -> float:
+def matmul_peak(dtype_name: str, n: int = 2048, reps: int = 8) -> float:
     import torch
 
     dtype = getattr(torch, dtype_name)
@@ -41,17 +50,18 @@ def matmul_peak(dtype_name: str, n: int = 2048, reps: int = 6) -> float:
     return 2 * n**3 * reps / (time.perf_counter() - started)
 
 
-def _splits(dev: int) -> tuple[Any, list, list]:
+def _data(pack_name: str, n: int, dev_n: int) -> tuple[Any, list, list]:
     from core.data import prepare_splits
     from core.pack import get_pack
 
-    pack = get_pack("legal")
+    pack = get_pack(pack_name)
     splits = prepare_splits(pack, pack.sample_data_path(), eval_fraction=0.1, test_fraction=0.2, seed=42)
-    return pack, splits.train, splits.dev[:dev]
+    train = random.Random(0).sample(splits.train, min(n, len(splits.train)))
+    return pack, train, splits.dev[:dev_n]
 
 
-def held_out_loss(model: Any, tokenizer: Any, pack: Any, dev: list) -> float:
-    """Mean cross-entropy per answer token over the dev examples (identical for both arms)."""
+def held_out_loss(model: Any, tokenizer: Any, pack: Any, dev: list, compact: bool, max_length: int) -> float:
+    """Mean cross-entropy per answer token over the dev examples."""
     import torch
 
     from core.formatting import tokenize_example
@@ -60,7 +70,7 @@ def held_out_loss(model: Any, tokenizer: Any, pack: Any, dev: list) -> float:
     total = count = 0.0
     with torch.no_grad():
         for ex in dev:
-            tok = tokenize_example(tokenizer, pack.prompt_messages(ex), ex.target, 512)
+            tok = tokenize_example(tokenizer, pack.prompt_messages(ex, compact=compact), ex.target, max_length)
             ids = torch.tensor([tok.input_ids])
             mask = torch.tensor(tok.completion_mask[1:], dtype=torch.bool)
             logits = model(input_ids=ids).logits[0, :-1].float()
@@ -70,153 +80,133 @@ def held_out_loss(model: Any, tokenizer: Any, pack: Any, dev: list) -> float:
     return total / max(count, 1)
 
 
-def arm_plain(steps: int, dev_n: int) -> dict[str, Any]:
-    """(a) what the TRL docs lead a user to write, made to run on a CPU."""
+def arm_plain(pack_name: str, n: int, dev_n: int, compact: bool, max_length: int) -> dict[str, Any]:
+    """What the TRL docs lead a user to write, made to run on a CPU."""
     from datasets import Dataset
     from peft import LoraConfig
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from trl import SFTConfig, SFTTrainer
 
+    from core.formatting import tokenize_example
     from core.models import resolve
 
-    pack, train, dev = _splits(dev_n)
+    pack, train, dev = _data(pack_name, n, dev_n)
     path = resolve("smollm2-135m")
     tokenizer = AutoTokenizer.from_pretrained(path)
     rows = [
-        {"prompt": pack.prompt_messages(ex), "completion": [{"role": "assistant", "content": ex.target}]}
+        {"prompt": pack.prompt_messages(ex, compact=compact),
+         "completion": [{"role": "assistant", "content": ex.target}]}
         for ex in train
-    ]
+    ]  # fmt: skip
     args = SFTConfig(
-        output_dir="/tmp/vft-bench-plain", max_steps=steps, per_device_train_batch_size=PLAIN_BATCH,
-        gradient_accumulation_steps=1,
-        gradient_checkpointing=True, bf16=False, use_cpu=True, learning_rate=4e-4, logging_steps=1, report_to="none",
-        save_strategy="no", max_length=512, packing=False, seed=42, disable_tqdm=True,
+        output_dir=tempfile.mkdtemp(prefix="vft-bench-plain-"), num_train_epochs=1,
+        per_device_train_batch_size=PLAIN_BATCH, gradient_accumulation_steps=1, gradient_checkpointing=True,
+        bf16=False, use_cpu=True, learning_rate=4e-4, logging_steps=1, report_to="none", save_strategy="no",
+        max_length=max_length, packing=False, seed=42, disable_tqdm=True,
     )  # fmt: skip
-    model = AutoModelForCausalLM.from_pretrained(path)
     trainer = SFTTrainer(
-        model=model, args=args, train_dataset=Dataset.from_list(rows), processing_class=tokenizer,
+        model=AutoModelForCausalLM.from_pretrained(path), args=args, train_dataset=Dataset.from_list(rows),
+        processing_class=tokenizer,
         peft_config=LoraConfig(r=LORA["r"], lora_alpha=LORA["alpha"], lora_dropout=LORA["dropout"],
                                target_modules="all-linear", task_type="CAUSAL_LM"),
     )  # fmt: skip
-    lengths = [len(x) for x in trainer.train_dataset["input_ids"]]
-    from core.formatting import tokenize_example
-
-    # the same examples through vft's tokenizer path: answer-token counts (TRL drops its mask column early)
-    completion = [
-        tokenize_example(tokenizer, pack.prompt_messages(ex), ex.target, 512).supervised_tokens for ex in train
-    ]
+    tokens = sum(
+        len(tokenize_example(tokenizer, pack.prompt_messages(ex, compact=compact), ex.target, max_length).input_ids)
+        for ex in train
+    )
     started = time.perf_counter()
     trainer.train()
     seconds = time.perf_counter() - started
-    examples = steps * PLAIN_BATCH
-    mean_len, mean_sup = sum(lengths) / len(lengths), sum(completion) / len(completion)
-    return {
-        "seconds": seconds,
-        "examples": examples,
-        "tokens": examples * mean_len,
-        "supervised_tokens": examples * mean_sup,
-        "padded_tokens": examples * max(lengths),
-        "eval_loss": held_out_loss(trainer.model, tokenizer, pack, dev),
-    }
+    loss = held_out_loss(trainer.model, tokenizer, pack, dev, compact, max_length)
+    return {"seconds": seconds, "examples": len(train), "tokens": tokens, "eval_loss": loss, "precision": "fp32"}
 
 
-def arm_vft(steps: int, dev_n: int) -> dict[str, Any]:
-    """(b) the path `vft train` takes (core.train.train with the pack's defaults)."""
-    import tempfile
-
+def arm_vft(pack_name: str, n: int, dev_n: int, precision: str, max_length: int) -> dict[str, Any]:
+    """The path `vft train` takes (core.train.train), compact prompt."""
     from core.config import build_config
-    from core.formatting import tokenize_example
-    from core.models import load_tokenizer, resolve, resolve_precision, resolve_quantization
+    from core.models import load_model, resolve, resolve_precision
     from core.train import train
 
-    pack, train_ex, dev = _splits(dev_n)
+    pack, train_ex, dev = _data(pack_name, n, dev_n)
     path = resolve("smollm2-135m")
-    tokenizer = load_tokenizer(path)
-    mean_tokens = sum(
-        len(tokenize_example(tokenizer, pack.prompt_messages(ex), ex.target, 512).input_ids) for ex in train_ex
-    ) / len(train_ex)
-    # the same data per optimizer step as (a)'s 8 padded examples: enough packed rows of 512 tokens to hold them
-    grad_accum = max(1, round(PLAIN_BATCH * mean_tokens / 512))
     cfg = build_config(
         pack_defaults=pack.default_config(),
-        overrides={"pack": "legal", "max_steps": steps, "save_steps": 10_000, "eval_steps": 10_000,
-                   "learning_rate": 4e-4, "lora": LORA, "logging_steps": 1, "max_length": 512, "batch_size": 1,
-                   "grad_accum": grad_accum},
+        overrides={"pack": pack_name, "epochs": 1, "save_steps": 10_000, "eval_steps": 10_000, "learning_rate": 4e-4,
+                   "lora": LORA, "logging_steps": 1, "max_length": max_length, "precision": precision,
+                   "prompt": "compact"},
     )  # fmt: skip
+    resolved = resolve_precision(cfg.model.precision)
     with tempfile.TemporaryDirectory() as tmp:
         result = train(
-            pack, cfg, train_ex, [], Path(tmp), model_path=path, precision=resolve_precision(cfg.model.precision),
-            quantization=resolve_quantization(cfg.model.quantization),
+            pack, cfg, train_ex, [], Path(tmp), model_path=path, precision=resolved, quantization="none"
         )  # fmt: skip
         from peft import PeftModel
-        from transformers import AutoModelForCausalLM
 
-        model = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(path), str(result.adapter_dir))
-        loss = held_out_loss(model, tokenizer, pack, dev)
-    examples_seen = steps * cfg.training.batch_size * cfg.training.grad_accum  # packed rows, each >= 1 example
-    tokens = result.tokens_per_second * result.train_runtime_s
-    per_example = result.train_tokens.tokens / max(result.train_tokens.examples, 1)
+        from core.models import load_tokenizer
+
+        base = load_model(path, precision="fp32", for_training=False)
+        model = PeftModel.from_pretrained(base, str(result.adapter_dir))
+        loss = held_out_loss(model, load_tokenizer(path), pack, dev, True, max_length)
     return {
         "seconds": result.train_runtime_s,
-        "examples": tokens / per_example,
-        "packed_rows": examples_seen,
-        "tokens": tokens,
-        "supervised_tokens": result.supervised_tokens_per_second * result.train_runtime_s,
-        "precision": resolve_precision(cfg.model.precision),
-        "grad_accum": grad_accum,
+        "examples": result.train_tokens.examples,
+        "tokens": result.train_tokens.tokens,
         "eval_loss": loss,
+        "precision": resolved,
+        "optimizer_steps": result.global_step,
     }
 
 
-def child(arm: str, steps: int, dev: int) -> None:
-    out = (arm_plain if arm == "plain" else arm_vft)(steps, dev)
+def child(arm: str, pack: str, n: int, dev: int, max_length: int) -> None:
+    if arm.startswith("plain"):
+        out = arm_plain(pack, n, dev, arm == "plain_compact", max_length)
+    else:
+        out = arm_vft(pack, n, dev, "fp32" if arm == "vft_fp32" else "auto", max_length)
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print("RESULT " + json.dumps(out))
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--steps", type=int, default=12)
+    ap.add_argument("--pack", default="legal")
+    ap.add_argument("--examples", type=int, default=96)
     ap.add_argument("--dev", type=int, default=24)
-    ap.add_argument("--arm", choices=["plain", "vft"], help=argparse.SUPPRESS)
+    ap.add_argument("--max-length", type=int, default=512)
+    ap.add_argument("--arms", default=",".join(ARMS))
+    ap.add_argument("--arm", choices=ARMS, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.arm:
-        child(args.arm, args.steps, args.dev)
+        child(args.arm, args.pack, args.examples, args.dev, args.max_length)
         return
-    from core.models import cpu_supports_bf16
+    from core.machine import cpu_name, cpu_supports_bf16
 
     peaks = {"fp32": matmul_peak("float32"), "bf16": matmul_peak("bfloat16")}
     arms: dict[str, dict[str, Any]] = {}
-    for arm in ("plain", "vft"):
-        cmd = [sys.executable, "-m", "bench.train_throughput", "--arm", arm, "--steps", str(args.steps), "--dev",
-               str(args.dev)]  # fmt: skip
+    for arm in args.arms.split(","):
+        cmd = [sys.executable, "-m", "bench.train_throughput", "--arm", arm, "--pack", args.pack, "--examples",
+               str(args.examples), "--dev", str(args.dev), "--max-length", str(args.max_length)]  # fmt: skip
         proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "TQDM_DISABLE": "1"})
         line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")), None)
         if line is None:
             raise SystemExit(f"arm {arm} failed:\n{proc.stderr[-3000:]}")
-        arms[arm] = json.loads(line[7:])
-    params = 134.5e6
-    for a in arms.values():
-        a["tokens_per_s"] = a["tokens"] / a["seconds"]
-        a["supervised_tokens_per_s"] = a["supervised_tokens"] / a["seconds"]
+        arms[arm] = a = json.loads(line[7:])
         a["examples_per_s"] = a["examples"] / a["seconds"]
-    b = arms["vft"]
-    peak = peaks["bf16"] if b.get("precision") == "bf16" else peaks["fp32"]
-    b["mfu"] = b["tokens_per_s"] * 4 * params / peak
-    rows = [
-        [name, a["tokens_per_s"], a["supervised_tokens_per_s"], a["examples_per_s"], a["peak_rss_mb"], a["eval_loss"]]
-        for name, a in (("(a) plain TRL", arms["plain"]), ("(b) vft train", b))
-    ]
-    print(table(["recipe", "tokens/s", "supervised tok/s", "examples/s", "peak RSS MB", "held-out loss"], rows))
-    ratio = b["tokens_per_s"] / arms["plain"]["tokens_per_s"]
-    print(f"b/a tokens/s: {ratio:.2f}x; b MFU {b['mfu']:.1%} of the measured {b.get('precision')} matmul peak "
-          f"({peak / 1e9:.0f} GFLOP/s; fp32 {peaks['fp32'] / 1e9:.0f}, bf16 {peaks['bf16'] / 1e9:.0f}); "
-          f"native bf16 on this CPU: {cpu_supports_bf16()}")  # fmt: skip
-    path = save(
-        "train_throughput",
-        {"arms": arms, "ratio_tokens_per_s": ratio, "matmul_peak_flops": peaks, "settings": vars(args)},
-    )
-    print(f"wrote {path}")
+        a["tokens_per_s"] = a["tokens"] / a["seconds"]
+        a["mfu"] = a["tokens_per_s"] * 4 * PARAMS / peaks[a["precision"]]
+        print(f"{arm}: {a['examples_per_s']:.3f} examples/s, {a['tokens_per_s']:.0f} tokens/s", flush=True)
+    rows = [[name, a["precision"], a["examples_per_s"], a["tokens_per_s"], f"{a['mfu']:.1%}", a["peak_rss_mb"],
+             a["eval_loss"]] for name, a in arms.items()]  # fmt: skip
+    print(table(["arm", "precision", "examples/s", "tokens/s", "MFU", "peak RSS MB", "held-out loss"], rows))
+    ratios = {}
+    for base in ("plain_full", "plain_compact"):
+        for arm in ("vft_fp32", "vft_auto"):
+            if base in arms and arm in arms:
+                ratios[f"{arm}/{base}"] = arms[arm]["examples_per_s"] / arms[base]["examples_per_s"]
+    print("examples/s ratios: " + ", ".join(f"{k} {v:.2f}x" for k, v in ratios.items()))
+    print(f"CPU: {cpu_name()}; native bf16: {cpu_supports_bf16()}; matmul peaks fp32 {peaks['fp32'] / 1e9:.0f}, "
+          f"bf16 {peaks['bf16'] / 1e9:.0f} GFLOP/s")  # fmt: skip
+    name = "train_throughput" if args.pack == "legal" else f"train_throughput_{args.pack}"
+    print(f"wrote {save(name, {'arms': arms, 'ratios': ratios, 'matmul_peak_flops': peaks, 'settings': vars(args)})}")
 
 
 if __name__ == "__main__":

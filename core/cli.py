@@ -420,6 +420,72 @@ def demo(
     launch(build_app(spec_for(pack), run, base_model), port)
 
 
+@app.command()
+def serve(
+    run_dir: Annotated[Path, typer.Argument(help="Run folder with an adapter.")],
+    host: Annotated[str, typer.Option(help="Interface to bind (default: this machine only).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    token_file: Annotated[
+        Path | None, typer.Option(help="File holding a bearer token clients must send (or env VFT_SERVE_TOKEN).")
+    ] = None,
+    batch_size: Annotated[int, typer.Option(help="Most requests answered by one model call.")] = 8,
+    max_queue: Annotated[int, typer.Option(help="Requests waiting before new ones get 503.")] = 64,
+    max_body: Annotated[int, typer.Option(help="Largest request body in bytes (413 above).")] = 64 * 1024,
+) -> None:
+    """Serve a run: OpenAI-compatible /v1/chat/completions and /v1/models, /v1/predict with the pack's parsed output,
+    /health; batching, a bounded queue, optional bearer token; logs never hold request text."""
+    _quiet_libraries()
+    from core.loaded_run import open_run
+    from core.serve import create_app
+    from core.serve import serve as run_server
+
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        err_console.print(f"[yellow]warning:[/] binding {host}: reachable from other machines")
+    token = os.environ.get("VFT_SERVE_TOKEN")
+    if token_file is not None:
+        if not token_file.is_file():
+            raise VftError(f"token file not found: {token_file}")
+        token = token_file.read_text(encoding="utf-8").strip()
+    loaded = open_run(run_dir, require_adapter=True)
+    scrub = None
+    if loaded.pack.needs_redaction:
+        from redaction.engine import Detector
+        from redaction.operators import Replacer
+
+        p = loaded.config.privacy
+        detector = Detector(p.detector, p.threshold, recall_mode=p.recall_mode)
+        replacer = Replacer(p.operator)
+
+        def scrub(text: str) -> str:
+            spans = detector.detect(text)
+            return replacer.replace(text, spans) if spans else text
+
+    app = create_app(loaded, token=token, max_body=max_body, max_queue=max_queue, batch_size=batch_size, scrub=scrub)
+    console.print(f"serving {run_dir} on http://{host}:{port} (system for /v1/predict: {app.state.system})")
+    run_server(app, host, port)
+
+
+@app.command()
+def monitor(
+    run_dir: Annotated[Path, typer.Argument(help="Run folder of the deployed model.")],
+    data: Annotated[Path, typer.Option(help="Newly labelled rows (same columns as training).")],
+    system: Annotated[str | None, typer.Option(help="System to score (default: the run's best fine-tuned).")] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Also write the report here.")] = None,
+) -> None:
+    """Has quality dropped on new data? Exit code 1 on a significant drop (for cron/CI)."""
+    _quiet_libraries()
+    from core.io import write_json
+    from core.monitor import monitor as run_monitor
+
+    report = run_monitor(run_dir, data, system=system)
+    console.print(json.dumps(report, indent=2))
+    console.print(f"[bold]{report['verdict']}[/]")
+    if json_out:
+        write_json(json_out, report)
+    if report["significant_drop"]:
+        raise typer.Exit(1)
+
+
 @models_app.callback(invoke_without_command=True)
 def models_list(ctx: typer.Context) -> None:
     """List base-model aliases and what is cached."""

@@ -67,11 +67,31 @@ class Generation:
     batch_seconds: float = 0.0  # wall time of the whole batch: how long this prompt's caller waited
 
 
-class Generator:
-    """Wraps a model + tokenizer for batched chat generation."""
+MIN_SHARED_PREFIX = 32  # tokens: below this, computing the shared prefix once saves less than it costs
 
-    def __init__(self, model: Any, tokenizer: Any, *, max_length: int = 2048, precision: str = "fp32"):
+
+def shared_prefix(sequences: Sequence[Sequence[int]]) -> int:
+    """Length of the token prefix every sequence starts with (the system prompt, label definitions, schema), kept
+    one token short of the shortest sequence so every row still has input of its own."""
+    if not sequences:
+        return 0
+    first, n = sequences[0], min(len(s) for s in sequences) - 1
+    k = 0
+    while k < n and all(s[k] == first[k] for s in sequences):
+        k += 1
+    return k
+
+
+class Generator:
+    """Wraps a model + tokenizer for batched chat generation. Rows of a batch are [shared prefix][padding][own
+    tokens]: the prefix every prompt shares is run once and its KV cache copied to every row; positions come from the
+    attention mask, so the padding in the middle changes nothing the model sees."""
+
+    def __init__(
+        self, model: Any, tokenizer: Any, *, max_length: int = 2048, precision: str = "fp32", reuse_prefix: bool = True
+    ):
         self.model, self.tokenizer, self.max_length, self.precision = model, tokenizer, max_length, precision
+        self.reuse_prefix = reuse_prefix
 
     def _autocast(self) -> Any:
         import torch
@@ -114,6 +134,14 @@ class Generator:
         stop_ids = end_of_turn_ids(tok)
         was_training = self.model.training
         self.model.eval()
+        prefix_len = shared_prefix([e[0] for e in encoded]) if self.reuse_prefix else 0
+        prefix_cache = None
+        if prefix_len >= MIN_SHARED_PREFIX:
+            with torch.inference_mode(), self._autocast():
+                prefix = torch.tensor([encoded[0][0][:prefix_len]], device=device)
+                prefix_cache = self.model(input_ids=prefix, use_cache=True).past_key_values
+        else:
+            prefix_len = 0
         try:
             for start in range(0, len(order), batch_size):
                 idx = order[start : start + batch_size]
@@ -122,8 +150,11 @@ class Generator:
                 attention = torch.zeros((len(idx), width), dtype=torch.long)
                 for row, i in enumerate(idx):
                     ids = encoded[i][0]
-                    input_ids[row, width - len(ids) :] = torch.tensor(ids)
-                    attention[row, width - len(ids) :] = 1
+                    own = ids[prefix_len:]
+                    input_ids[row, :prefix_len] = torch.tensor(ids[:prefix_len], dtype=torch.long)
+                    attention[row, :prefix_len] = 1
+                    input_ids[row, width - len(own) :] = torch.tensor(own)
+                    attention[row, width - len(own) :] = 1
                 kwargs: dict[str, Any] = {
                     "max_new_tokens": max_new_tokens,
                     "do_sample": do_sample,
@@ -149,6 +180,12 @@ class Generator:
 
                     kwargs["logits_processor"] = LogitsProcessorList(procs)
                 t0 = time.perf_counter()
+                if prefix_cache is not None:
+                    import copy
+
+                    cache = copy.deepcopy(prefix_cache)
+                    cache.batch_repeat_interleave(len(idx))
+                    kwargs["past_key_values"] = cache
                 with torch.inference_mode(), self._autocast():
                     out = self.model.generate(
                         input_ids=input_ids.to(device), attention_mask=attention.to(device), **kwargs

@@ -226,9 +226,10 @@ class ClassificationPack(Pack):
         )
 
     def compact_system_prompt(self) -> str:
-        """The task and the answer format, without the label list and definitions (an adapter learns them)."""
+        """The task, the label names and the answer format, without the definitions (an adapter learns what the
+        labels mean; their names keep it from having to learn the vocabulary too)."""
         fmt = '{"labels": ["<label>", ...]}' if self.multi_label else '{"label": "<label>"}'
-        return f"{self.task_description}. Answer with JSON only: {fmt}"
+        return f"{self.task_description}. Labels: {'; '.join(self.labels)}. Answer with JSON only: {fmt}"
 
     # -- outputs ----------------------------------------------------------------------------------------
     def normalise_label(self, raw: str) -> str:
