@@ -80,7 +80,7 @@ def dictionary() -> frozenset[str]:
 
     nlp = spacy.load(SPACY_MODEL, exclude=["tok2vec", "tagger", "parser", "ner", "attribute_ruler", "senter"])
     index = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_index")
-    return frozenset(w for pos in index.keys() for w in index[pos] if w.isalpha())
+    return frozenset(w for pos in index.keys() for w in index[pos] if w.isalpha())  # noqa: SIM118 - a Table
 
 
 @lru_cache(maxsize=1)

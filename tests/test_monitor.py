@@ -24,8 +24,9 @@ def learned_run(tiny_model, tmp_path_factory):
             for i, p in enumerate(PLACES) for lab in LABELS]  # fmt: skip
     cfg = build_config(overrides={
         "pack": "legal", "data": str(write_jsonl(tmp / "d.jsonl", rows)), "base_model": str(tiny_model),
-        "output_dir": str(tmp), "max_steps": 300, "learning_rate": 3e-3, "lora": {"r": 32, "alpha": 64}, "max_length": 256, "save_steps": 1000,
-        "eval_steps": 1000, "test_fraction": 0.3, "systems": ["tuned"], "prompt": "compact"})  # fmt: skip
+        "output_dir": str(tmp), "max_steps": 300, "learning_rate": 3e-3, "lora": {"r": 32, "alpha": 64},
+        "max_length": 256, "save_steps": 1000, "eval_steps": 1000, "test_fraction": 0.3, "systems": ["tuned"],
+        "prompt": "compact"})  # fmt: skip
     run = train_and_evaluate("legal", cfg, name="learned")
     results = json.loads((run / "results.json").read_text())
     assert results["systems"]["tuned+scored"]["headline"] > 0.5, results["systems"]["tuned+scored"]["headline"]

@@ -17,7 +17,7 @@ ACCELERATE = shutil.which("accelerate", path=str(Path(sys.executable).parent)) o
 
 
 def _data(tmp: Path) -> Path:
-    words = "north south east west river lake hill vale field stone brook wood".split()  # noqa: SIM905
+    words = "north south east west river lake hill vale field stone brook wood".split()
     rows = [
         {"id": f"c{i}", "text": TEMPLATES[LABELS[i % 3]].format(f"{words[i % 12]} {words[(i * 5) % 12]} {i}"),
          "label": LABELS[i % 3], "contract": f"k{i}"}

@@ -19,7 +19,7 @@ from core.cli import app
 from core.errors import VftError
 from tests.conftest import write_jsonl
 
-_WORDS = "lease term rent party notice breach court damages license audit payment transfer consent".split()  # noqa: SIM905
+_WORDS = "lease term rent party notice breach court damages license audit payment transfer consent".split()
 GOOD = [
     {
         "id": f"r{i}",

@@ -18,7 +18,7 @@ from tests.conftest import LABELS, TEMPLATES, write_jsonl
 
 pytestmark = pytest.mark.slow  # subprocesses and kill -9: minutes of CPU; run by `make test` (CI)
 CLI = [sys.executable, "-c", "from core.cli import main; main()"]
-WORDS = "alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar papa".split()  # noqa: SIM905
+WORDS = "alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar papa".split()
 
 
 def _clauses(tmp: Path, n: int = 60) -> Path:
