@@ -118,6 +118,11 @@ class EvaluationSettings(_Strict):
         description="Packs with a finite answer set: also score every LLM system by the log-likelihood of each "
         "complete answer (exact argmax, a probability per label).",
     )
+    grounded: bool = Field(
+        True,
+        description="Free-text packs with grounding: also score every LLM system with grounded decoding (no "
+        "colour, material or number the input lacks).",
+    )
     few_shot_k: int = Field(3, ge=1, le=32)
     eval_batch_size: int = Field(16, ge=1)
     max_eval_examples: int | None = Field(

@@ -224,6 +224,7 @@ def evaluate_run(
         tuned_available=tuned,
         constrained=cfg.evaluation.constrained and not systems,
         label_scoring=cfg.evaluation.label_scoring and not systems,
+        grounded=cfg.evaluation.grounded and not systems,
     )
     ctx = SystemContext(
         pack=pack,

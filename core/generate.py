@@ -116,6 +116,7 @@ class Generator:
         temperature: float = 1.0,
         no_repeat_ngram_size: int = 0,
         repetition_penalty: float = 1.0,
+        grounding: Sequence[Any] | None = None,
     ) -> list[Generation]:
         """Constrained answers (choices / json_schema) get no repetition control: their structure repeats by design
         (`"name": ` once per medication), and a ban could leave the constraint no token to choose."""
@@ -175,6 +176,10 @@ class Generator:
                     ]
                 else:
                     procs = repetition_processors(no_repeat_ngram_size, repetition_penalty, width)
+                    if grounding is not None:
+                        from core.grounding import grounding_processor
+
+                        procs.append(grounding_processor(tok, [grounding[i] for i in idx], width, stop_ids))
                 if procs:
                     from transformers import LogitsProcessorList
 

@@ -88,6 +88,7 @@ class LoadedRun:
         batch_size: int | None = None,
         on_batch: Callable[[int], None] | None = None,
         max_new_tokens: int | None = None,
+        grounding: Sequence[Any] | None = None,
     ) -> list[Generation]:
         """Batched generation with the run's decoding (and the pack's constraint when asked). Thread-safe: the
         adapter switch is model-wide state, so one generation runs at a time."""
@@ -102,6 +103,7 @@ class LoadedRun:
                 **constraint,
                 batch_size=batch_size or self.config.evaluation.eval_batch_size,
                 on_batch=on_batch,
+                grounding=grounding,
             )
 
     def score(self, prompts: Sequence[Messages], choices: Sequence[str], *, tuned: bool) -> list[Any]:

@@ -254,6 +254,11 @@ class Pack(ABC):
         schema = self.output_json_schema()
         return {"json_schema": schema} if schema else {}
 
+    def grounding(self, example: Example | str) -> Any:
+        """For free-text packs: what this example's answer may not say (core.grounding.Grounding), e.g. colours and
+        materials the product does not have. None = no grounded decoding (no `+grounded` systems)."""
+        return None
+
     def systems(self) -> dict[str, System]:
         """Systems this pack adds to the comparison or replaces by name (e.g. a stronger `classical` baseline of
         its own); the names can then be used in `evaluation.systems` like core's."""

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 CONSTRAINED_SUFFIX = "+constrained"
 SCORED_SUFFIX = "+scored"
+GROUNDED_SUFFIX = "+grounded"
 
 
 class Prompting(str, Enum):
@@ -43,6 +44,7 @@ class OutputMode(str, Enum):
     CONSTRAINED = "constrained"  # decoding limited to valid outputs (label trie / JSON schema)
     DIRECT = "direct"  # the system writes its answer without decoding (classical models, retrieval)
     SCORED = "scored"  # every allowed answer scored by log-likelihood, the argmax taken (label scoring)
+    GROUNDED = "grounded"  # free text that may not state what the input does not hold (core.grounding)
 
 
 @dataclass
@@ -125,7 +127,11 @@ class PromptedSystem(System):
     @property
     def name(self) -> str:  # type: ignore[override]
         base = "tuned" if self.weights is Weights.TUNED else self.prompting.value
-        suffix = {OutputMode.CONSTRAINED: CONSTRAINED_SUFFIX, OutputMode.SCORED: SCORED_SUFFIX}.get(self.output, "")
+        suffix = {
+            OutputMode.CONSTRAINED: CONSTRAINED_SUFFIX,
+            OutputMode.SCORED: SCORED_SUFFIX,
+            OutputMode.GROUNDED: GROUNDED_SUFFIX,
+        }.get(self.output, "")
         return base + suffix
 
     def describe(self) -> dict[str, Any]:
@@ -136,6 +142,8 @@ class PromptedSystem(System):
             return False
         if self.output is OutputMode.SCORED:
             return bool(pack.allowed_outputs())
+        if self.output is OutputMode.GROUNDED:
+            return type(pack).grounding is not Pack.grounding
         return self.output is not OutputMode.CONSTRAINED or bool(pack.constraint())
 
     def prompts(self, ctx: SystemContext, examples: Sequence[Example]) -> list[list[dict[str, str]]]:
@@ -157,11 +165,13 @@ class PromptedSystem(System):
     def answer(self, ctx: SystemContext, examples: Sequence[Example]) -> list[Answer]:
         if self.output is OutputMode.SCORED:
             return self._scored(ctx, examples)
+        grounded = self.output is OutputMode.GROUNDED
         gens = ctx.model.generate(
             self.prompts(ctx, examples),
             tuned=self.weights is Weights.TUNED,
             constrained=self.output is OutputMode.CONSTRAINED,
             on_batch=ctx.progress,
+            grounding=[ctx.pack.grounding(ex) for ex in examples] if grounded else None,
         )
         return [Answer(g.text, g.batch_seconds, g.new_tokens, g.prompt_truncated) for g in gens]
 
@@ -186,6 +196,9 @@ class PromptedSystem(System):
 
     def scored(self) -> PromptedSystem:
         return PromptedSystem(self.prompting, self.weights, OutputMode.SCORED)
+
+    def grounded(self) -> PromptedSystem:
+        return PromptedSystem(self.prompting, self.weights, OutputMode.GROUNDED)
 
 
 # -- registry ----------------------------------------------------------------------------------------------------
@@ -220,7 +233,13 @@ def get_system(name: str, pack: Pack | None = None) -> System:
 
 
 def plan_systems(
-    names: Sequence[str], pack: Pack, *, tuned_available: bool, constrained: bool, label_scoring: bool = False
+    names: Sequence[str],
+    pack: Pack,
+    *,
+    tuned_available: bool,
+    constrained: bool,
+    label_scoring: bool = False,
+    grounded: bool = False,
 ) -> tuple[list[System], list[str]]:
     """The systems to score, in order: each named system, then (with `constrained`) the constrained twin of every
     free-decoding language-model system where the pack has a constraint. Returns the plan and what was left out
@@ -240,16 +259,18 @@ def plan_systems(
             if isinstance(s, PromptedSystem) and s.output is OutputMode.FREE and pack.constraint()
         ]
         plan += [t for t in twins if t.name not in {s.name for s in plan}]
+    free = [s for s in plan if isinstance(s, PromptedSystem) and s.output is OutputMode.FREE]
     if label_scoring and pack.allowed_outputs():
-        scored = [s.scored() for s in plan if isinstance(s, PromptedSystem) and s.output is OutputMode.FREE]
-        plan += [t for t in scored if t.name not in {s.name for s in plan}]
+        plan += [t for t in (s.scored() for s in free) if t.name not in {s.name for s in plan}]
+    if grounded and type(pack).grounding is not Pack.grounding:
+        plan += [t for t in (s.grounded() for s in free) if t.name not in {s.name for s in plan}]
     return plan, skipped
 
 
 for _prompting in (Prompting.ZERO_SHOT, Prompting.FEW_SHOT, Prompting.FEW_SHOT_RANDOM):
-    for _output in (OutputMode.FREE, OutputMode.CONSTRAINED, OutputMode.SCORED):
+    for _output in (OutputMode.FREE, OutputMode.CONSTRAINED, OutputMode.SCORED, OutputMode.GROUNDED):
         _system = PromptedSystem(_prompting, Weights.BASE, _output)
         register(_system.name, lambda s=_system: s)
-for _output in (OutputMode.FREE, OutputMode.CONSTRAINED, OutputMode.SCORED):
+for _output in (OutputMode.FREE, OutputMode.CONSTRAINED, OutputMode.SCORED, OutputMode.GROUNDED):
     _system = PromptedSystem(Prompting.ZERO_SHOT, Weights.TUNED, _output)
     register(_system.name, lambda s=_system: s)

@@ -142,5 +142,5 @@ def test_tiny_run_trains_voice_classifier_from_base_outputs(tiny_model, tmp_path
     results = json.loads((run_dir / "results.json").read_text())
     assert results["metric_models"]["brand_voice_classifier"]["base_model"] > 0
     assert (run_dir / "predictions" / "base_on_train.jsonl").is_file()
-    assert set(results["systems"]) == {"zero_shot", "tuned"}
+    assert set(results["systems"]) == {"zero_shot", "tuned", "zero_shot+grounded", "tuned+grounded"}
     assert results["systems"]["tuned"]["brand_voice"] is not None

@@ -92,6 +92,16 @@ def coverage(copy: str, attributes: dict[str, Any], skip: Iterable[str] = ("pric
     return sum(_mentions(copy, v) for v in vals) / len(vals) if vals else None
 
 
+def mentioned_attributes(copy: str, attributes: dict[str, Any], required: Iterable[str] = ("name",)) -> dict[str, Any]:
+    """Which given attribute values one piece of copy mentions (for the report and the demo), and the share of
+    the required ones it mentions."""
+    found = {k: [str(v) for v in (vs if isinstance(vs, list) else [vs]) if _mentions(copy, str(v))]
+             for k, vs in attributes.items()}  # fmt: skip
+    req = [k for k in required if attributes.get(k)]
+    share = sum(bool(found.get(k)) for k in req) / len(req) if req else 1.0
+    return {"mentioned": {k: v for k, v in found.items() if v}, "required_share": share}
+
+
 def unsupported_claims(copy: str, attributes: dict[str, Any], lexicon: dict[str, set[str]]) -> list[str]:
     """Materials/colours named in the copy but absent from the input, and numbers not in the input."""
     source = " ".join(values_of(attributes)).lower()
@@ -107,6 +117,32 @@ def unsupported_claims(copy: str, attributes: dict[str, Any], lexicon: dict[str,
         if float(n) not in source_numbers:
             claims.append(f"number:{n}")
     return claims
+
+
+_BULLET = re.compile(r"^\s*(?:[-•*]|\d+[.)])\s*")
+
+
+def copy_lines(copy: str) -> list[list[str]]:
+    """The lines of a piece of copy (newlines, bullet items and sentences), each as its words."""
+    parts = []
+    for line in copy.splitlines():
+        line = _BULLET.sub("", line)
+        parts.extend(p for p in re.split(r"(?<=[.!?])\s+", line) if p.strip())
+    words = [re.findall(r"[a-z0-9]+", p.lower()) for p in parts]
+    return [w for w in words if w]
+
+
+def repeats_a_line(copy: str, overlap: float = 0.8) -> bool:
+    """True when two lines of one answer say the same thing ("Machine wash/dry." / "Machine wash."): equal word
+    sets, one contained in the other, or a word overlap (Jaccard) of `overlap` or more."""
+    lines = [set(words) for words in copy_lines(copy)]
+    for i, a in enumerate(lines):
+        for b in lines[i + 1 :]:
+            if a == b or (min(len(a), len(b)) >= 2 and (a <= b or b <= a)):
+                return True
+            if len(a | b) and len(a & b) / len(a | b) >= overlap:
+                return True
+    return False
 
 
 def style_checks(copy: str, attributes: dict[str, Any], style: StyleGuide) -> dict[str, bool]:

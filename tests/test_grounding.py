@@ -1,0 +1,95 @@
+"""Grounded decoding never completes a refused word or number (tokenizer-aware, whole words only), and the
+e-commerce pack's grounding, publishability, repeated-line and derived-style rules do what they say."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.grounding import Grounding, completed_units, numbers_in
+from core.pack import Example, get_pack
+
+
+def test_units_complete_only_when_nothing_can_extend_them():
+    assert completed_units("a red", finished=False) == ["a"]
+    assert completed_units("a red ", finished=False) == ["a", "red"]
+    assert completed_units("a red", finished=True) == ["a", "red"]
+    assert completed_units("size 3.", finished=False) == ["size"]  # "3." may still become 3.5
+    assert numbers_in("$84.00, 2 pack") == frozenset({"84", "2"})
+    g = Grounding(frozenset({"red"}), frozenset({"84"}))
+    assert g.refuses("Red") and not g.refuses("redesign") and g.refuses("85") and not g.refuses("84.0")
+
+
+def test_the_processor_refuses_only_tokens_that_complete_a_refused_word(tiny_tokenizer):
+    import torch
+
+    from core.grounding import grounding_processor
+
+    tok = tiny_tokenizer
+    ids = tok("the laws", add_special_tokens=False)["input_ids"]
+    vocab = len(tok)
+    period = tok(".", add_special_tokens=False)["input_ids"][-1]
+    scores = torch.zeros((2, vocab))
+    scores[:, period] = 10.0  # the likeliest next token would end the word "laws"
+    scores[:, tok.eos_token_id] = 9.0  # and so would ending the answer
+    proc = grounding_processor(tok, [Grounding(frozenset({"laws"})), None], 0, [tok.eos_token_id])
+    out = proc(torch.tensor([ids, ids]), scores.clone())
+    assert out[0, period] == float("-inf") and out[1, period] == 10.0
+    assert out[0, tok.eos_token_id] == float("-inf") and out[1, tok.eos_token_id] == 9.0
+    assert torch.isfinite(out[0]).sum() >= vocab - 40  # only candidates among the likeliest are ever refused
+
+
+def test_grounded_generation_runs_end_to_end(tiny_model):
+    from core.generate import Generator
+    from core.models import load_model, load_tokenizer
+
+    tok = load_tokenizer(str(tiny_model))
+    gen = Generator(load_model(str(tiny_model), for_training=False), tok, reuse_prefix=False)
+    prompts = [[{"role": "user", "content": "This Agreement shall be governed by the laws of"}]] * 2
+    free = gen.generate(prompts, max_new_tokens=12)
+    grounded = gen.generate(prompts, max_new_tokens=12, grounding=[Grounding(frozenset({"zzz"})), None])
+    assert [g.text for g in grounded] == [g.text for g in free]  # nothing refused: the same answers
+
+
+def test_ecommerce_grounding_refuses_what_the_product_lacks():
+    pack = get_pack("ecommerce")
+    ex = Example("p", "Name: Orion Tee\nMaterial: Cotton\nColors: Blue\nPrice: $29.00", "",
+                 {"description": "", "attributes": {"name": "Orion Tee", "material": "Cotton", "colors": ["Blue"],
+                                                    "price": "$29.00"}})  # fmt: skip
+    g = pack.grounding(ex)
+    assert g.refuses("red") and g.refuses("wool") and not g.refuses("blue") and not g.refuses("cotton")
+    assert g.refuses("100") and not g.refuses("29")
+
+
+def test_publishable_needs_voice_no_claims_length_and_no_repeats():
+    from verticals.ecommerce.copy_metrics import repeats_a_line
+
+    pack = get_pack("ecommerce")
+    attrs = {"name": "Orion Tee", "material": "Cotton"}
+    pack.voice.fit(["The Orion Tee in soft cotton keeps you cool on the trail."] * 5, ["buy now cheap"] * 5)
+    good = "The Orion Tee in soft cotton keeps you cool on every run. " * 3
+    refs = [{"description": "", "attributes": attrs}] * 3
+    flags = pack.publishable([good, good.replace("cotton", "wool"), None], refs)
+    assert flags[1] == 0 and flags[2] == 0
+    assert repeats_a_line("- Machine wash/dry.\n- Machine wash.") and not repeats_a_line("Soft.\n- Breathable fabric.")
+
+
+def test_a_users_catalogue_gets_its_own_style_not_the_bundled_shops(tmp_path):
+    from core.data import prepare_splits
+    from tests.conftest import write_jsonl
+
+    rows = [{"id": f"p{i}", "name": f"Widget {i}", "colour": "Green",
+             "description": f"Our Widget {i} is made by hand in our workshop. We ship it in a gift box."}
+            for i in range(30)]  # fmt: skip
+    pack = get_pack("ecommerce", {"attribute_columns": "name,colour"})
+    prepare_splits(pack, write_jsonl(tmp_path / "shop.jsonl", rows), eval_fraction=0.1, test_fraction=0.2, seed=0)
+    assert pack.style_source == "derived from the training copy" and pack.style.brand != "Luma"
+    assert "Luma" not in pack.system_prompt() and "we" in pack.style.voice_notes.lower()
+    lo, hi = pack.style.length_words
+    assert lo <= 17 <= hi
+
+
+@pytest.mark.parametrize("copy, expected", [("The Orion Tee is soft.", 1.0), ("A soft tee.", 0.0)])
+def test_required_mentions_are_reported(copy, expected):
+    from verticals.ecommerce.copy_metrics import mentioned_attributes
+
+    assert mentioned_attributes(copy, {"name": "Orion Tee"})["required_share"] == expected
