@@ -1,13 +1,19 @@
-"""Generation speed: the batched Generator (left padding, similar lengths per batch) against one prompt at a time,
-on the default model with 64 legal-pack prompts, greedy, measured side by side; checks that outputs agree.
+"""Generation speed, measured side by side in one process on the default model, greedy:
 
-python -m bench.generate_throughput [-n 64] [--batch-size 16]
+1. legal prompts: one prompt at a time vs batched (left padding, similar lengths per batch) vs batched with the
+   shared prompt prefix (system prompt + label list) computed once and its KV cache copied to every row; outputs
+   compared with the one-at-a-time answers (identical in fp32, where the three are the same arithmetic);
+2. the clinical form: free vs JSON-schema-constrained decoding of the same prompts (the cost of the constraint).
+
+python -m bench.generate_throughput [-n 64] [--batch-size 16] [--clinical 8] [--precision fp32|auto]
 """
 
 from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Sequence
+from typing import Any
 
 from bench.common import save, table
 from core.generate import Generator
@@ -15,45 +21,91 @@ from core.models import load_model, load_tokenizer, resolve, resolve_precision
 from core.pack import get_pack
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("-n", type=int, default=64)
-    ap.add_argument("--batch-size", type=int, default=16)
-    ap.add_argument("--max-new-tokens", type=int, default=24)
-    args = ap.parse_args()
-    pack = get_pack("legal")
+def _prompts(pack_name: str, n: int) -> tuple[Any, list[Any]]:
+    pack = get_pack(pack_name)
     examples = pack.load(pack.sample_data_path()).examples
     pack.fit(examples)
-    prompts = [pack.prompt_messages(e) for e in examples[: args.n]]
+    return pack, [pack.prompt_messages(e) for e in examples[:n]]
+
+
+def _timed(gen: Generator, prompts: Sequence[Any], **kwargs: Any) -> tuple[float, list[Any]]:
+    t0 = time.perf_counter()
+    out = gen.generate(prompts, **kwargs)
+    return time.perf_counter() - t0, out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("-n", type=int, default=64, help="legal prompts")
+    ap.add_argument("--batch-size", type=int, default=16)
+    ap.add_argument("--max-new-tokens", type=int, default=24)
+    ap.add_argument("--clinical", type=int, default=8, help="clinical prompts for the constrained-cost arm (0 = skip)")
+    ap.add_argument("--clinical-new-tokens", type=int, default=160)
+    ap.add_argument("--precision", default="fp32", help="fp32 (outputs comparable bit for bit) or auto")
+    args = ap.parse_args()
     path = resolve("smollm2-135m")
     tok = load_tokenizer(path)
     tok.padding_side = "left"
-    precision = resolve_precision("auto")
-    gen = Generator(load_model(path, for_training=False), tok, precision=precision)
-    gen.generate(prompts[:2], max_new_tokens=4, batch_size=2)  # warm-up
-    t0 = time.perf_counter()
-    single = gen.generate(prompts, max_new_tokens=args.max_new_tokens, batch_size=1)
-    single_s = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    batched = gen.generate(prompts, max_new_tokens=args.max_new_tokens, batch_size=args.batch_size)
-    batched_s = time.perf_counter() - t0
-    same = sum(a.text == b.text for a, b in zip(single, batched, strict=True)) / len(prompts)
+    precision = resolve_precision(args.precision)
+    model = load_model(path, precision=precision, for_training=False)
+    plain = Generator(model, tok, precision=precision, reuse_prefix=False)
+    reuse = Generator(model, tok, precision=precision, reuse_prefix=True)
+
+    _, legal = _prompts("legal", args.n)
+    plain.generate(legal[:2], max_new_tokens=4, batch_size=2)  # warm-up
+    new = args.max_new_tokens
+    single_s, single = _timed(plain, legal, max_new_tokens=new, batch_size=1)
+    batched_s, batched = _timed(plain, legal, max_new_tokens=new, batch_size=args.batch_size)
+    reused_s, reused = _timed(reuse, legal, max_new_tokens=new, batch_size=args.batch_size)
+
+    def same(a: list[Any], b: list[Any]) -> float:
+        return sum(x.text == y.text for x, y in zip(a, b, strict=True)) / len(a)
+
+    n = len(legal)
     rows = [
-        ["one prompt at a time", len(prompts), single_s, len(prompts) / single_s],
-        [f"batched ({args.batch_size})", len(prompts), batched_s, len(prompts) / batched_s],
+        ["one prompt at a time", n, single_s, n / single_s, 1.0, 1.0],
+        [f"batched ({args.batch_size})", n, batched_s, n / batched_s, single_s / batched_s, same(single, batched)],
+        ["batched + prefix KV reuse", n, reused_s, n / reused_s, single_s / reused_s, same(single, reused)],
     ]
-    print(table(["path", "prompts", "seconds", "examples/s"], rows))
-    ratio = single_s / batched_s
-    print(f"speed-up: {ratio:.2f}x; identical outputs: {same:.1%} ({precision})")
-    payload = {
-        "prompts": len(prompts),
-        "batch_size": args.batch_size,
-        "single_s": single_s,
-        "batched_s": batched_s,
-        "ratio": ratio,
-        "identical_fraction": same,
+    print(table(["legal", "prompts", "seconds", "examples/s", "x one-at-a-time", "identical"], rows))
+    payload: dict[str, Any] = {
         "precision": precision,
+        "legal": {
+            "prompts": n,
+            "batch_size": args.batch_size,
+            "max_new_tokens": new,
+            "single_s": single_s,
+            "batched_s": batched_s,
+            "reused_s": reused_s,
+            "ratio_batched": single_s / batched_s,
+            "ratio_reused": single_s / reused_s,
+            "identical_batched": same(single, batched),
+            "identical_reused": same(single, reused),
+        },
     }
+    if args.clinical:
+        pack, clinical = _prompts("clinical", args.clinical)
+        kw = {"max_new_tokens": args.clinical_new_tokens, "batch_size": args.batch_size}
+        free_s, free = _timed(reuse, clinical, **kw)
+        cons_s, cons = _timed(reuse, clinical, **kw, **pack.constraint())
+        free_tokens, cons_tokens = sum(g.new_tokens for g in free), sum(g.new_tokens for g in cons)
+        rows = [
+            ["free", len(clinical), free_s, len(clinical) / free_s, free_tokens / free_s],
+            ["JSON-schema constrained", len(clinical), cons_s, len(clinical) / cons_s, cons_tokens / cons_s],
+        ]
+        print(table(["clinical form", "prompts", "seconds", "examples/s", "new tokens/s"], rows))
+        overhead = (cons_tokens and (cons_s / cons_tokens) / (free_s / max(free_tokens, 1)) - 1.0) or 0.0
+        print(f"constrained costs {overhead:+.0%} per generated token ({cons_tokens} vs {free_tokens} tokens)")
+        payload["clinical"] = {
+            "prompts": len(clinical),
+            "max_new_tokens": args.clinical_new_tokens,
+            "free_s": free_s,
+            "constrained_s": cons_s,
+            "free_new_tokens": free_tokens,
+            "constrained_new_tokens": cons_tokens,
+            "overhead_per_token": overhead,
+            "overhead_per_example": cons_s / free_s - 1.0,
+        }
     print(f"wrote {save('generate_throughput', payload)}")
 
 

@@ -32,8 +32,6 @@ def combine(*values: str) -> str:
 def render(model: Any, parsed: Any, text: str) -> str:
     import re
 
-    from verticals.ecommerce import copy_metrics
-
     pack = model.pack
     attributes = pack.attributes_from_text(text)
     checks, claims = pack.review(parsed, attributes)
@@ -41,7 +39,7 @@ def render(model: Any, parsed: Any, text: str) -> str:
     for claim in claims:  # unsupported words highlighted in the copy itself
         word = claim.split(":", 1)[1]
         shown = re.sub(rf"(?<!\w)({re.escape(word)})(?!\w)", r"**⚠ \1**", shown, flags=re.IGNORECASE)
-    mentioned = copy_metrics.mentioned_attributes(parsed, attributes, pack.style.required_mentions)["mentioned"]
+    mentioned = pack.mentioned(parsed, attributes)
     used = ", ".join(f"{k.replace('_', ' ')}: {', '.join(v)}" for k, v in mentioned.items()) or "none"
     marks = [
         f"{'✅' if checks['no_banned_words'] else '❌'} no banned words",
@@ -50,7 +48,7 @@ def render(model: Any, parsed: Any, text: str) -> str:
         f"{'✅' if checks['required_mentions'] else '❌'} mentions the product name",
         "✅ no unsupported claims" if not claims else f"❌ not in the input: {', '.join(claims)}",
     ]
-    marks.append(f"{'✅' if not copy_metrics.repeats_a_line(parsed) else '❌'} no repeated line")
+    marks.append(f"{'✅' if not pack.repeats_a_line(parsed) else '❌'} no repeated line")
     marks.append(f"Attributes mentioned: {used}")
     return shown + "\n\n---\n" + "  \n".join(marks)
 

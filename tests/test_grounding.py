@@ -93,3 +93,16 @@ def test_required_mentions_are_reported(copy, expected):
     from verticals.ecommerce.copy_metrics import mentioned_attributes
 
     assert mentioned_attributes(copy, {"name": "Orion Tee"})["required_share"] == expected
+
+
+def test_the_ecommerce_demo_marks_unsupported_claims_and_lists_mentioned_attributes():
+    from types import SimpleNamespace
+
+    from demos.ecommerce import render
+
+    pack = get_pack("ecommerce")
+    model = SimpleNamespace(pack=pack)
+    text = "Name: Orion Tee\nMaterial: Cotton\nColors: Blue"
+    shown = render(model, "The Orion Tee in blue cotton, also in red.", text)
+    assert "**⚠ red**" in shown and "**⚠ blue**" not in shown
+    assert "❌ not in the input" in shown and "Attributes mentioned:" in shown and "Cotton" in shown

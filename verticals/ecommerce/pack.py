@@ -315,6 +315,14 @@ class EcommercePack(Pack):
             copy, attributes, self.lexicon
         )
 
+    def mentioned(self, copy: str, attributes: dict[str, Any]) -> dict[str, list[str]]:
+        """Attribute values the copy names, per attribute (for demos)."""
+        return copy_metrics.mentioned_attributes(copy, attributes, self.style.required_mentions)["mentioned"]
+
+    @staticmethod
+    def repeats_a_line(copy: str) -> bool:
+        return copy_metrics.repeats_a_line(copy)
+
     @staticmethod
     def attributes_from_text(text: str) -> dict[str, str]:
         """Inverse of render_attributes: 'Key: value' lines -> dict (demo input)."""
