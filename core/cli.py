@@ -148,6 +148,15 @@ def _run_setup(
     return cfg, scrubber
 
 
+def _columns(text_column: str | None, label_column: str | None, labels_file: Path | None) -> dict[str, Any]:
+    """The column shortcuts of `train` and `assess` as pack options."""
+    return {
+        "text_column": text_column,
+        "label_column": label_column,
+        "labels_file": str(labels_file) if labels_file else None,
+    }
+
+
 @app.command()
 def train(
     pack: Annotated[str, typer.Argument(help="Pack name (see `vft packs`).")] = "",
@@ -185,8 +194,7 @@ def train(
         config=config,
         set_=set_,
         option=option,
-        columns={"text_column": text_column, "label_column": label_column,
-                 "labels_file": str(labels_file) if labels_file else None},
+        columns=_columns(text_column, label_column, labels_file),
         flags={"base_model": base_model, "epochs": epochs, "max_steps": max_steps, "output_dir": output_dir,
                "allow_unredacted": True if allow_unredacted else None},
     )  # fmt: skip
@@ -224,8 +232,7 @@ def assess(
         config=config,
         set_=set_,
         option=option,
-        columns={"text_column": text_column, "label_column": label_column,
-                 "labels_file": str(labels_file) if labels_file else None},
+        columns=_columns(text_column, label_column, labels_file),
         flags={"base_model": base_model, "output_dir": output_dir,
                "allow_unredacted": True if allow_unredacted else None},
     )  # fmt: skip
