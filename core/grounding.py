@@ -1,7 +1,10 @@
 """Grounded decoding for free text: per prompt, a set of words the answer may not contain (e.g. colours and
 materials the product does not have) and, optionally, the only numbers it may state. Tokenizer-aware: a token is
-refused when it would *complete* a refused word or number (so "red" is refused, "redesign" is not, and a word
-spread over several tokens is caught when it ends), checked among the likeliest next tokens at every step.
+refused when it would *complete* a refused word or number, or leave the answer ending in one (a refused word as
+written so far, or digits no allowed number starts with), so the word is stopped where it starts rather than once
+nothing else can follow it; a word spread over several tokens is caught at the token that spells it out. Checked
+among the likeliest next tokens at every step. The price: a longer word that begins with a refused one ("redwood"
+after a lone "red" token) must be written with another tokenization.
 
 Packs provide a Grounding per example (Pack.grounding); evaluation scores `+grounded` twins of the free-text
 systems, so the effect of grounding on every metric is measured, not assumed."""
@@ -28,6 +31,14 @@ class Grounding:
             return self.allowed_numbers is not None and _number(unit) not in self.allowed_numbers
         return unit.lower() in self.refused_words
 
+    def refuses_open(self, unit: str) -> bool:
+        """A trailing unit that more tokens may still extend: a refused word as it stands, or digits that no
+        allowed number starts with."""
+        if unit[0].isdigit():
+            digits = unit.rstrip(".")
+            return self.allowed_numbers is not None and not any(n.startswith(digits) for n in self.allowed_numbers)
+        return unit.lower() in self.refused_words
+
 
 def _number(text: str) -> str:
     value = float(text)
@@ -48,6 +59,13 @@ def completed_units(text: str, finished: bool) -> list[str]:
         if last.end() == len(text) or open_decimal:
             units = units[:-1]
     return [m.group(0) for m in units]
+
+
+def _would_state_refused(ground: Grounding, text: str, finished: bool) -> bool:
+    if any(ground.refuses(u) for u in completed_units(text, finished=finished)):
+        return True
+    open_unit = None if finished else _TAIL.search(text)
+    return bool(open_unit) and ground.refuses_open(open_unit.group(0))
 
 
 def grounding_processor(
@@ -75,10 +93,9 @@ def grounding_processor(
                 candidates = torch.topk(scores[row], min(TOP_K, scores.shape[-1])).indices.tolist()
                 refused = []
                 for token in candidates:
-                    text = tail + piece(token)
-                    if any(ground.refuses(u) for u in completed_units(text, finished=token in stops)):
+                    if _would_state_refused(ground, tail + piece(token), finished=token in stops):
                         refused.append(token)
-                if refused and len(refused) < len(candidates):
+                if refused:  # the next unchecked token is at worst the 41st likeliest: never a dead end
                     scores[row, refused] = float("-inf")
             return scores
 

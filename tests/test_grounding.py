@@ -19,6 +19,17 @@ def test_units_complete_only_when_nothing_can_extend_them():
     assert g.refuses("Red") and not g.refuses("redesign") and g.refuses("85") and not g.refuses("84.0")
 
 
+def test_a_refused_word_is_stopped_where_it_starts_and_a_number_where_no_allowed_one_fits():
+    from core.grounding import _would_state_refused
+
+    g = Grounding(frozenset({"red"}), frozenset({"18"}))
+    assert _would_state_refused(g, "a red", finished=False)  # the token that spells "red" is refused at once
+    assert not _would_state_refused(g, "a redw", finished=False)  # another word that starts alike is not
+    assert _would_state_refused(g, "a red.", finished=False) and _would_state_refused(g, "red", finished=True)
+    assert not _would_state_refused(g, "size 1", finished=False)  # may still become 18
+    assert _would_state_refused(g, "size 10", finished=False) and not _would_state_refused(g, "size 18", False)
+
+
 def test_the_processor_refuses_only_tokens_that_complete_a_refused_word(tiny_tokenizer):
     import torch
 
