@@ -55,7 +55,8 @@ def _round(url: str, texts: list[str], clients: int, system: str | None, expecte
     seconds = time.perf_counter() - started
     lat = np.array([o[0] for o in out])
     ok = sum(o[1].get("output") is not None for o in out)
-    same = sum(o[1].get("output") == e for o, e in zip(out, expected, strict=False))
+    pairs = [(o[1].get("output"), e) for o, e in zip(out, expected, strict=True) if e is not None]
+    same = f"{sum(a == e for a, e in pairs)}/{len(pairs)}"  # only texts the evaluation scored have an answer
     return {"requests": len(texts), "answered": ok, "as_evaluated": same, "clients": clients, "seconds": seconds,
             "requests_per_s": len(texts) / seconds, "p50_s": float(np.percentile(lat, 50)),
             "p95_s": float(np.percentile(lat, 95)), "system": out[0][1].get("system")}  # fmt: skip
