@@ -45,6 +45,21 @@ def run_settings(args: Any, run_dir: Path) -> dict[str, Any]:
     return {**vars(args), "trained_with": trained}  # write_json stores paths as text
 
 
+def run_payload(run_dir: Path, results: dict[str, Any], args: Any, started: float, **extra: Any) -> dict[str, Any]:
+    """What every pack benchmark writes about its run: systems, verdict, evaluation, training, data, settings."""
+    return {
+        "run_dir": str(run_dir),
+        "systems": results["systems"],
+        "verdict": results["verdict"],
+        "evaluation": results["evaluation"],
+        "training": results["training"],
+        "data": results["data"],
+        **extra,
+        "wall_s": time.time() - started,
+        "settings": run_settings(args, run_dir),
+    }
+
+
 def save(name: str, payload: dict[str, Any]) -> Path:
     payload = {"benchmark": name, "ran_at": time.strftime("%Y-%m-%d %H:%M:%S"), "machine": machine_info(), **payload}
     return write_json(RESULTS / f"{name}.json", payload)

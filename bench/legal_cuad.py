@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import SHARED, result_rows, run_settings, save, score_on_dev, table
+from bench.common import SHARED, result_rows, run_payload, save, score_on_dev, table
 from core.config import build_config
 from core.pack import get_pack
 from core.pipeline import train_and_evaluate
@@ -105,17 +105,7 @@ def main() -> None:
     )
     print(f"data: {data['splits']} (contracts {data['groups']}); scored: {results['evaluation']['examples']}")
     print(f"verdict: {results['verdict']['sentence']}")
-    payload = {
-        "run_dir": str(run_dir),
-        "systems": results["systems"],
-        "verdict": results["verdict"],
-        "evaluation": results["evaluation"],
-        "training": training,
-        "data": data,
-        "dev_choice": dev_scores,
-        "wall_s": time.time() - started,
-        "settings": run_settings(args, run_dir),
-    }
+    payload = run_payload(run_dir, results, args, started, dev_choice=dev_scores)
     print(f"wrote {save('legal_cuad', payload)}")
 
 

@@ -19,7 +19,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from bench.common import SHARED, result_rows, run_settings, save, table
+from bench.common import SHARED, result_rows, run_payload, save, table
 from core.config import build_config
 from core.io import write_jsonl
 from core.pack import get_pack
@@ -96,19 +96,8 @@ def main() -> None:
     ]
     print(table(["header", "train rows (all)", "held-out", f"F1 {best_tuned}", "F1 classical"], rows))
     print(f"verdict: {results['verdict']['sentence']}")
-    training = results["training"]
-    payload = {
-        "run_dir": str(run_dir),
-        "label_counts": {k: dict(v) for k, v in counts.items()},
-        "systems": results["systems"],
-        "verdict": results["verdict"],
-        "evaluation": results["evaluation"],
-        "training": training,
-        "data": results["data"],
-        "best_tuned": best_tuned,
-        "wall_s": time.time() - started,
-        "settings": run_settings(args, run_dir),
-    }
+    label_counts = {k: dict(v) for k, v in counts.items()}
+    payload = run_payload(run_dir, results, args, started, label_counts=label_counts, best_tuned=best_tuned)
     print(f"wrote {save('user_labels_mts', payload)}")
 
 

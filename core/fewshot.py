@@ -27,7 +27,7 @@ class Retriever:
         out: list[Example] = []
         for i in sims.argsort()[::-1]:
             ex = self.train[i]
-            if (exclude_id is not None and ex.id == exclude_id) or (exclude_id is not None and ex.text == text):
+            if exclude_id is not None and (ex.id == exclude_id or ex.text == text):
                 continue
             out.append(ex)
             if len(out) == k:

@@ -4,6 +4,7 @@ optional constrained decoding (core.constrained) or repetition control for free 
 from __future__ import annotations
 
 import contextlib
+import copy
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -67,6 +68,19 @@ class Generation:
     batch_seconds: float = 0.0  # wall time of the whole batch: how long this prompt's caller waited
 
 
+def inference_autocast(model: Any, precision: str) -> Any:
+    """The autocast context every inference path runs under: bf16 where the run's precision is bf16 (a CPU with
+    native bf16 or a GPU), fp16 on CUDA only, none for fp32."""
+    import torch
+
+    device = next(model.parameters()).device
+    if precision == "bf16":
+        return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
+    if precision == "fp16" and device.type == "cuda":
+        return torch.autocast(device_type="cuda", dtype=torch.float16)
+    return contextlib.nullcontext()
+
+
 MIN_SHARED_PREFIX = 32  # tokens: below this, computing the shared prefix once saves less than it costs
 
 
@@ -92,16 +106,6 @@ class Generator:
     ):
         self.model, self.tokenizer, self.max_length, self.precision = model, tokenizer, max_length, precision
         self.reuse_prefix = reuse_prefix
-
-    def _autocast(self) -> Any:
-        import torch
-
-        device = next(self.model.parameters()).device
-        if self.precision == "bf16":
-            return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
-        if self.precision == "fp16" and device.type == "cuda":
-            return torch.autocast(device_type="cuda", dtype=torch.float16)
-        return contextlib.nullcontext()
 
     def generate(
         self,
@@ -138,7 +142,7 @@ class Generator:
         prefix_len = shared_prefix([e[0] for e in encoded]) if self.reuse_prefix else 0
         prefix_cache = None
         if prefix_len >= MIN_SHARED_PREFIX:
-            with torch.inference_mode(), self._autocast():
+            with torch.inference_mode(), inference_autocast(self.model, self.precision):
                 prefix = torch.tensor([encoded[0][0][:prefix_len]], device=device)
                 prefix_cache = self.model(input_ids=prefix, use_cache=True).past_key_values
         else:
@@ -186,12 +190,10 @@ class Generator:
                     kwargs["logits_processor"] = LogitsProcessorList(procs)
                 t0 = time.perf_counter()
                 if prefix_cache is not None:
-                    import copy
-
                     cache = copy.deepcopy(prefix_cache)
                     cache.batch_repeat_interleave(len(idx))
                     kwargs["past_key_values"] = cache
-                with torch.inference_mode(), self._autocast():
+                with torch.inference_mode(), inference_autocast(self.model, self.precision):
                     out = self.model.generate(
                         input_ids=input_ids.to(device), attention_mask=attention.to(device), **kwargs
                     )

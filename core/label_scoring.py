@@ -5,13 +5,13 @@ probability per label (softmax over the answers' total log-likelihoods)."""
 
 from __future__ import annotations
 
-import contextlib
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from core.formatting import Messages, chat_ids, fit_prompt
+from core.generate import inference_autocast
 
 
 @dataclass
@@ -20,17 +20,6 @@ class ScoredChoice:
     log_likelihoods: list[float]
     probabilities: list[float]
     prompt_truncated: bool
-
-
-def _autocast(model: Any, precision: str) -> Any:
-    import torch
-
-    device = next(model.parameters()).device
-    if precision == "bf16":
-        return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
-    if precision == "fp16" and device.type == "cuda":
-        return torch.autocast(device_type="cuda", dtype=torch.float16)
-    return contextlib.nullcontext()
 
 
 def choice_ids(tokenizer: Any, choices: Sequence[str]) -> list[list[int]]:
@@ -70,7 +59,7 @@ def score_choices(
         for messages in prompts:
             fitted, cut = fit_prompt(tokenizer, list(messages), max_length - longest)
             ids = torch.tensor([chat_ids(tokenizer, fitted, add_generation_prompt=True)], device=device)
-            with torch.inference_mode(), _autocast(model, precision):
+            with torch.inference_mode(), inference_autocast(model, precision):
                 first = model(input_ids=ids, use_cache=True)
                 cache = first.past_key_values
                 cache.batch_repeat_interleave(n)
