@@ -137,14 +137,18 @@ class LoadedRun:
     def reply(self, text: str, *, tuned: bool, constrained: bool = False, max_new_tokens: int | None = None) -> Reply:
         """One input through the pack's prompt, parsed by the pack."""
         from core.errors import ParseError
+        from core.windows import generate_by_windows
 
         started = time.perf_counter()
-        gen = self.generate(
-            [self.prompt(text, tuned=tuned)],
-            tuned=tuned,
-            constrained=constrained,
-            batch_size=1,
-            max_new_tokens=max_new_tokens,
+        gen = generate_by_windows(
+            self.pack,
+            [text],
+            lambda pieces: self.generate(
+                [self.prompt(p, tuned=tuned) for p in pieces],
+                tuned=tuned,
+                constrained=constrained,
+                max_new_tokens=max_new_tokens,
+            ),
         )[0]
         seconds = time.perf_counter() - started
         try:

@@ -154,6 +154,22 @@ class Pack(ABC):
         """Optionally rebalance the training split (e.g. class-balanced sampling); returns counts for the report."""
         return list(train), {}
 
+    def training_views(self, examples: Sequence[Example]) -> list[Example]:
+        """What the adapter is trained on for these examples: the examples themselves, or for a pack that answers
+        long inputs window by window, one example per window with the part of the answer that window states.
+        The saved splits (and the baselines and retrieval built on them) keep the whole examples."""
+        return list(examples)
+
+    def windows(self, text: str) -> list[str]:
+        """The parts of an input the model answers one at a time (core.windows merges the answers): the whole
+        input by default."""
+        return [text]
+
+    def merge_windows(self, outputs: Sequence[Any | None]) -> Any:
+        """One answer from the parsed answers of an input's windows (None where a window's answer did not parse).
+        Only called for packs whose `windows` splits an input."""
+        raise NotImplementedError(f"pack {self.name} splits inputs into windows but does not merge their answers")
+
     def data_summary(self, splits: dict[str, Sequence[Example]]) -> dict[str, Any]:
         """Pack-specific lines for the data report (class counts, labels only seen in test, ...)."""
         return {}

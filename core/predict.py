@@ -35,18 +35,24 @@ def predict_file(
     from core.evaluation import parse_outputs
     from core.loaded_run import open_run
     from core.progress import progress_bar
+    from core.windows import generate_by_windows
 
     loaded = open_run(run_dir, require_adapter=True)
     pack = loaded.pack
     examples = read_inputs(pack, Path(data))
     with progress_bar("predicting", len(examples)) as advance:
-        gens = loaded.generate(
-            [loaded.prompt(e, tuned=True) for e in examples],
-            tuned=True,
-            constrained=constrained,
-            batch_size=batch_size,
-            on_batch=advance,
-        )
+
+        def generate(pieces: list[Any]) -> list[Any]:
+            share = len(examples) / len(pieces)  # the bar counts rows, not windows
+            return loaded.generate(
+                [loaded.prompt(e, tuned=True) for e in pieces],
+                tuned=True,
+                constrained=constrained,
+                batch_size=batch_size,
+                on_batch=lambda n: advance(n * share),
+            )
+
+        gens = generate_by_windows(pack, examples, generate)
     parsed, errors = parse_outputs(pack, [g.text for g in gens])
     write_jsonl(
         out,

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 
 
 @contextlib.contextmanager
-def progress_bar(label: str, total: int, enabled: bool = True) -> Iterator[Callable[[int], None]]:
+def progress_bar(label: str, total: int, enabled: bool = True) -> Iterator[Callable[[float], None]]:
     """Yield `advance(n)`; the bar shows done/total and elapsed time."""
     if not enabled:
         yield lambda n: None

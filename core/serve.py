@@ -122,18 +122,28 @@ class Batcher:
 def predict_batch(run: LoadedRun, texts: list[str], system: str) -> list[dict[str, Any]]:
     """The pack's inputs through one named system, decoded as evaluation decodes it."""
     from core.errors import ParseError
+    from core.windows import generate_by_windows
 
     tuned = system.startswith("tuned")
-    prompts = [run.prompt(t, tuned=tuned) for t in texts]
     out: list[dict[str, Any]] = []
     if system.endswith("+scored"):
+        prompts = [run.prompt(t, tuned=tuned) for t in texts]
         choices = run.pack.allowed_outputs() or []
         labels = [str(run.pack.parse(c)) for c in choices]
         for scored in run.score(prompts, choices, tuned=tuned):
             probs = dict(zip(labels, scored.probabilities, strict=True))
             out.append({"output": labels[scored.index], "raw": choices[scored.index], "probabilities": probs})
         return out
-    gens = run.generate(prompts, tuned=tuned, constrained=system.endswith("+constrained"), batch_size=len(prompts))
+    gens = generate_by_windows(
+        run.pack,
+        texts,
+        lambda pieces: run.generate(
+            [run.prompt(t, tuned=tuned) for t in pieces],
+            tuned=tuned,
+            constrained=system.endswith("+constrained"),
+            batch_size=len(pieces),
+        ),
+    )
     for g in gens:
         try:
             out.append({"output": run.pack.parse(g.text), "raw": g.text})

@@ -67,7 +67,7 @@ class SystemContext:
     dev: list[Example]
     open_model: Callable[[], LoadedRun]
     tuned_available: bool
-    progress: Callable[[int], None] = lambda n: None
+    progress: Callable[[float], None] = lambda n: None
     _loaded: Any = None
     _retriever: Any = None
     cache: dict[str, Any] = field(default_factory=dict)
@@ -165,14 +165,21 @@ class PromptedSystem(System):
     def answer(self, ctx: SystemContext, examples: Sequence[Example]) -> list[Answer]:
         if self.output is OutputMode.SCORED:
             return self._scored(ctx, examples)
+        from core.windows import generate_by_windows
+
         grounded = self.output is OutputMode.GROUNDED
-        gens = ctx.model.generate(
-            self.prompts(ctx, examples),
-            tuned=self.weights is Weights.TUNED,
-            constrained=self.output is OutputMode.CONSTRAINED,
-            on_batch=ctx.progress,
-            grounding=[ctx.pack.grounding(ex) for ex in examples] if grounded else None,
-        )
+
+        def generate(pieces: list[Any]) -> list[Any]:
+            share = len(examples) / len(pieces)  # the progress bar counts examples, not windows
+            return ctx.model.generate(
+                self.prompts(ctx, pieces),
+                tuned=self.weights is Weights.TUNED,
+                constrained=self.output is OutputMode.CONSTRAINED,
+                on_batch=lambda n: ctx.progress(n * share),
+                grounding=[ctx.pack.grounding(ex) for ex in pieces] if grounded else None,
+            )
+
+        gens = generate_by_windows(ctx.pack, examples, generate)
         return [Answer(g.text, g.batch_seconds, g.new_tokens, g.prompt_truncated) for g in gens]
 
     def _scored(self, ctx: SystemContext, examples: Sequence[Example]) -> list[Answer]:

@@ -308,8 +308,9 @@ def build_trainer(
     def dev_prompt(ex: Example) -> Any:
         return adapter_prompt(pack, cfg, ex, retriever)
 
-    train_ds, train_stats = tokenize_examples(tokenizer, pack, train_examples, training.max_length, train_prompt)
-    dev_ds, dev_stats = tokenize_examples(tokenizer, pack, dev_examples, training.max_length, dev_prompt)
+    train_views, dev_views = pack.training_views(train_examples), pack.training_views(dev_examples)
+    train_ds, train_stats = tokenize_examples(tokenizer, pack, train_views, training.max_length, train_prompt)
+    dev_ds, dev_stats = tokenize_examples(tokenizer, pack, dev_views, training.max_length, dev_prompt)
     if train_stats.examples == 0:
         raise ConfigError(
             f"none of the {train_stats.dropped_too_long} training examples fits max_length={training.max_length} "

@@ -11,7 +11,7 @@ from core.errors import DataError, DataErrors, ParseError, RunError
 from core.pack import LoadResult, get_pack
 from core.pipeline import train_and_evaluate
 from tests.conftest import run_vft, write_jsonl
-from verticals.clinical.importers import medications_from_lines
+from verticals.clinical.importers import allergy_items, medications_from_lines
 from verticals.clinical.schema import IntakeForm
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "clinical"
@@ -66,6 +66,24 @@ def test_a_medications_section_that_denies_medications_is_the_empty_list():
     lines = ["She denies needing medications.", "The patient denies taking any medication."]
     assert medications_from_lines(lines, result) == [] and not result.counts
     assert [m["name"] for m in medications_from_lines(["Lisinopril 10 mg daily."], result)] == ["lisinopril"]
+
+
+@pytest.mark.parametrize(
+    ("lines", "allergens"),
+    [
+        (["Sulfa, causes rash."], ["sulfa"]),
+        (["Patient reports that he has an allergy to PENICILLIN."], ["penicillin"]),
+        (["Peanuts cause a severe, anaphylactic reaction.", "Montelukast sodium, “seizure-like” reaction."],
+         ["peanuts", "montelukast sodium"]),
+        (["Denies seasonal allergies."], []),
+        (["No known drug allergies."], []),
+        (["Percocet, Vicodin and Reglan."], ["percocet", "vicodin", "reglan"]),
+        (["She is allergic to Lortab."], ["lortab"]),
+        (["PCN, but has tolerated cephalosporins in the past."], ["pcn"]),
+    ],
+)  # fmt: skip
+def test_allergies_are_the_allergens_not_the_reaction_or_the_phrase_around_them(lines, allergens):
+    assert allergy_items(lines) == allergens
 
 
 def test_parse_finds_nested_json_in_prose(pack):

@@ -7,7 +7,9 @@ ACI-Bench (dialogue + note + metadata CSV beside it), how each field is derived:
   chunk; name = words before the first dose or route word, dose = "<number> <unit>", frequency = a known phrase.
   "None" (or "she denies needing medications") -> []. No section -> null (not scored). A line that yields no drug
   name counts as `aci_medication_unparsed`.
-- allergies: the ALLERGIES section ("No known allergies" -> []); no section -> null.
+- allergies: the allergens of the ALLERGIES section: "No known allergies" / "Denies seasonal allergies" -> [];
+  "Patient reports that he has an allergy to PENICILLIN" -> penicillin; "Sulfa, causes rash" and "Peanuts cause a
+  severe reaction" -> the allergen only (a chunk that describes a reaction is not an allergen); no section -> null.
 - vitals: numbers in the VITALS / VITALS REVIEWED section lines (blood pressure, pulse/heart rate, temperature,
   respiratory rate, oxygen saturation, weight). Qualitative-only lines ("Blood Pressure: Elevated.") give no value
   (`aci_vitals_qualitative`); no section -> null.
@@ -134,6 +136,30 @@ def list_items(lines: list[str]) -> list[str]:
     return items
 
 
+_DENIES = re.compile(r"\b(denies|no known|none|nkda|no (drug )?allergies)\b", re.I)
+_ALLERGY_LEAD = re.compile(
+    r"^((the )?patient |he |she )?(is |reports |has |states )?(that (he|she) (has|is) )?(an? )?"
+    r"(history of |allergy to |allergies to |allergic to |to )+",
+    re.I,
+)
+_REACTION = re.compile(r"\b(causes?|reaction|rash|hives|itching|swelling|anaphyla\w*)\b", re.I)
+
+
+def allergy_items(lines: list[str]) -> list[str]:
+    """The allergens an ALLERGIES section names, without the reactions it describes or the phrase around them."""
+    items: list[str] = []
+    for line in lines:
+        text = line.strip()
+        if _DENIES.search(text):
+            continue
+        text = re.split(r"\bcauses?\b|\bbut\b", text, maxsplit=1, flags=re.I)[0]
+        for chunk in (c for part in _chunks(text) for c in re.split(r"\s+and\s+", part)):
+            chunk = _ALLERGY_LEAD.sub("", chunk.strip().strip('"“”')).strip()
+            if chunk and not _REACTION.search(chunk):
+                items.extend(c for c in [clean_text(chunk)] if c)
+    return items
+
+
 def vitals_from_lines(lines: list[str], result: LoadResult) -> dict[str, Any] | None:
     vitals: dict[str, Any] = {}
     for line in lines:
@@ -185,7 +211,7 @@ def aci_form(note: str, meta: dict[str, Any] | None, result: LoadResult) -> dict
         form["medications"] = medications_from_lines(med_lines, result)
     allergy_lines = _section(sections, "ALLERGIES")
     if allergy_lines is not None:
-        form["allergies"] = list_items(allergy_lines)
+        form["allergies"] = allergy_items(allergy_lines)
     vital_lines = _section(sections, "VITALS", "VITALS REVIEWED", "VITAL SIGNS")
     if vital_lines is not None:
         form["vitals"] = vitals_from_lines(vital_lines, result)
@@ -241,7 +267,7 @@ def load_mts(path: Path) -> tuple[list[dict[str, Any]], LoadResult]:
         if field_name == "chief_complaint":
             form: dict[str, Any] = {"chief_complaint": text}
         elif field_name == "allergies":
-            form = {"allergies": list_items([text])}
+            form = {"allergies": allergy_items([text])}
         else:
             form = {"medications": medications_from_lines([text], result)}
         if not str(rec.get("dialogue") or "").strip():

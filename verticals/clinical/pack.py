@@ -15,12 +15,13 @@ from pydantic import BaseModel, Field, ValidationError
 
 from core.constrained import bound_schema
 from core.data import load_with, read_rows, require_text
-from core.errors import DataError, ParseError
+from core.errors import ConfigError, DataError, ParseError
 from core.pack import Example, LoadResult, Pack, PackOptions, TaskKind
 from core.parsing import first_json_object
 from verticals.clinical import importers
 from verticals.clinical.schema import IntakeForm, user_schema
 from verticals.clinical.scoring import micro_counts, score_forms
+from verticals.clinical.windows import merge_forms, split_windows, stable_fraction, window_forms
 
 DATA_DIR = Path(__file__).parent / "data"
 DEFAULT_MAX_ITEMS, DEFAULT_MAX_CHARS = 12, 80  # decoding bounds before `fit` has seen training forms
@@ -47,6 +48,20 @@ class ClinicalOptions(PackOptions):
     target_column: str = Field("target", description="Column with the filled form (JSON object or JSON text).")
     schema_file: str | None = Field(None, description="Your own form: YAML `fields: {name: type}`.")
     source_field: Literal["dialogue", "note"] = Field("dialogue", description="ACI-Bench: which text is the input.")
+    window_chars: int = Field(
+        0,
+        ge=0,
+        description="Read inputs longer than this many characters window by window (overlapping runs of whole "
+        "lines) and merge the partial forms; the adapter trains on windows too. 0 = the whole input at once.",
+    )
+    window_overlap_chars: int = Field(300, ge=0, description="Characters of lines consecutive windows share.")
+    empty_window_fraction: float = Field(
+        0.34,
+        ge=0.0,
+        le=1.0,
+        description="Share of training windows with nothing to extract that are kept (a deterministic selection): "
+        "most windows state nothing, and a model trained on all of them learns to answer null.",
+    )
 
 
 class ClinicalPack(Pack):
@@ -67,6 +82,12 @@ class ClinicalPack(Pack):
             self.form = user_schema(self.options.schema_file)
         self.output_schema = self.form
         self.decoding_max_items, self.decoding_max_chars = DEFAULT_MAX_ITEMS, DEFAULT_MAX_CHARS
+        if self.options.window_chars and self.custom_form:
+            raise ConfigError(
+                "window_chars works with the built-in intake form only (its placement rule is documented in "
+                "verticals/clinical/windows.py); drop schema_file or window_chars"
+            )
+        self._source_of: dict[str, str] = {}
 
     @property
     def custom_form(self) -> bool:
@@ -111,6 +132,8 @@ class ClinicalPack(Pack):
             raise DataError(f"missing (columns present: {', '.join(sorted(rec))})", field=self.target_column)
         form = self.validate_form(rec[self.target_column])
         group = rec.get("group") or rec.get("patient_id")
+        if rec.get("source"):
+            self._source_of[str(rec.get("id", row))] = str(rec["source"])
         return [self._example(str(rec.get("id", row)), text, form, str(group) if group else None, rec.get("split"))]
 
     def load(self, path: Path, *, skip_invalid: bool = False) -> LoadResult:
@@ -143,16 +166,65 @@ class ClinicalPack(Pack):
             raise ParseError(exc.reason) from None
 
     def data_summary(self, splits: dict[str, Sequence[Example]]) -> dict[str, Any]:
-        """How many examples have reference data for each field, per split: fields with none are not scored."""
+        """How many examples have reference data for each field, per split (fields with none are not scored); per
+        source when the file has a `source` column; and with windows, how the training forms were placed."""
         summary: dict[str, Any] = {}
         for name, part in splits.items():
             counts: dict[str, int] = {}
+            sources: dict[str, dict[str, int]] = {}
             for ex in part:
+                source = self._source_of.get(ex.id)
                 for key, value in ex.reference.items():
                     if value is not None:
                         counts[key] = counts.get(key, 0) + 1
+                        if source:
+                            by_field = sources.setdefault(source, {"examples": 0})
+                            by_field[key] = by_field.get(key, 0) + 1
+                if source:
+                    sources.setdefault(source, {"examples": 0})["examples"] += 1
             summary[f"fields_with_reference_{name}"] = counts
+            if sources:
+                summary[f"fields_with_reference_by_source_{name}"] = sources
+        if self.options.window_chars and splits.get("train"):
+            summary["training_windows"] = self.window_counts(splits["train"])
         return summary
+
+    # -- windows --------------------------------------------------------------------------------------------
+    def windows(self, text: str) -> list[str]:
+        return split_windows(text, self.options.window_chars, self.options.window_overlap_chars)
+
+    def merge_windows(self, outputs: Sequence[Any | None]) -> dict[str, Any]:
+        return self.form.model_validate(merge_forms(outputs)).model_dump()
+
+    def _window_examples(self, ex: Example) -> tuple[list[Example], dict[str, int]]:
+        parts = self.windows(ex.text)
+        if len(parts) == 1:
+            return [ex], {}
+        forms, counts = window_forms(parts, ex.reference)
+        views, counts["empty_windows_left_out"] = [], 0
+        for i, (part, form) in enumerate(zip(parts, forms, strict=True)):
+            empty = i > 0 and all(v is None for v in form.values())
+            if empty and stable_fraction(f"{ex.id}#{i}") >= self.options.empty_window_fraction:
+                counts["empty_windows_left_out"] += 1
+                continue
+            views.append(Example(id=ex.id, text=part, target=self.format_answer(form), reference=form, group=ex.group))
+        return views, counts
+
+    def training_views(self, examples: Sequence[Example]) -> list[Example]:
+        return [view for ex in examples for view in self._window_examples(ex)[0]]
+
+    def window_counts(self, examples: Sequence[Example]) -> dict[str, int]:
+        """Inputs split, windows made and where the reference values went (see verticals/clinical/windows.py)."""
+        keys = ("examples_split", "windows", "values_placed", "values_not_in_text", "empty_windows_left_out")
+        out = dict.fromkeys(keys, 0)
+        out["examples"] = len(examples)
+        for ex in examples:
+            views, counts = self._window_examples(ex)
+            out["windows"] += len(views)
+            out["examples_split"] += int(len(self.windows(ex.text)) > 1)
+            for key, n in counts.items():
+                out[key] += n
+        return out
 
     # -- decoding bounds --------------------------------------------------------------------------------
     def fit(self, train: Sequence[Example]) -> None:
