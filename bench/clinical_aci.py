@@ -11,6 +11,7 @@ documented in verticals/clinical/importers.py. Every source is scrubbed (consist
 
 python -m bench.clinical_aci --test-dir /path/to/aci-bench-test [--window-chars 1600] [--no-mts] [--budget 50]
 python -m bench.clinical_aci --reuse runs/bench/aci-...   # evaluate an existing run again (no training)
+python -m bench.clinical_aci --test-dir ... --summarize runs/bench/aci-...   # its figures again, no model
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.common import SHARED, reevaluate, run_settings, save, table
+from bench.common import SHARED, reevaluate, run_payload, save, table
 from core.config import build_config
 from core.data import read_rows
 from core.io import write_jsonl
@@ -135,6 +136,7 @@ def main() -> None:
     ap.add_argument("--output-dir", default="runs/bench")
     ap.add_argument("--reuse", type=Path, help="an earlier run of this benchmark: evaluate it again, no training")
     ap.add_argument("--systems", nargs="+", help="with --reuse: only these systems (others keep their scores)")
+    ap.add_argument("--summarize", type=Path, help="an earlier run: print and save its figures again (no model)")
     args = ap.parse_args()
     pack = get_pack("clinical")
     if args.test_dir:
@@ -142,7 +144,7 @@ def main() -> None:
     else:
         rows, derivation, full_names = pooled_records(pack)
     started = time.time()
-    run_dir = reevaluate(args.reuse, args.systems) if args.reuse else train_run(rows, args)
+    run_dir = args.summarize or (reevaluate(args.reuse, args.systems) if args.reuse else train_run(rows, args))
     report(run_dir, derivation, full_names, started, args)
 
 
@@ -177,15 +179,21 @@ def train_run(rows: list[dict], args: argparse.Namespace) -> Path:
         )
 
 
+def _interval(s: dict) -> str:
+    iv = s.get("interval") or {}
+    return f"[{iv['low']:.3f}, {iv['high']:.3f}]" if iv.get("low") is not None else ""
+
+
 def report(run_dir: Path, derivation: dict[str, int], full_names: list[str], started: float, args) -> None:
     folder = RunFolder(run_dir)
     results = folder.read_results().model_dump(mode="json")
     systems = results["systems"]
     rows_out = [
-        [n, s["micro_f1"], s["schema_valid_rate"], s.get("json_valid_rate"), (s.get("span") or {}).get("f1")]
+        [n, s["micro_f1"], _interval(s), s["schema_valid_rate"], (s.get("span") or {}).get("f1"),
+         (s.get("cost") or {}).get("examples_per_second")]
         for n, s in systems.items()
-    ]
-    print(table(["system", "micro-F1", "schema-valid", "JSON-valid", "span F1"], rows_out))
+    ]  # fmt: skip
+    print(table(["system", "micro-F1", "95% interval", "schema-valid", "span F1", "examples/s"], rows_out))
     fields = list(next(iter(systems.values()))["per_field"])
     per_field = [
         [f, next(iter(systems.values()))["per_field"][f]["examples_scored"]]
@@ -194,31 +202,27 @@ def report(run_dir: Path, derivation: dict[str, int], full_names: list[str], sta
     ]
     print(table(["field", "scored on", *systems], per_field))
     training, data_report = results["training"], results["data"]
-    best_prompted = max(s["micro_f1"] for n, s in systems.items() if not n.startswith("tuned"))
-    best_tuned = max(s["micro_f1"] for n, s in systems.items() if n.startswith("tuned"))
     leaks = leak_check(run_dir, full_names)
     repeats = repeated_items(run_dir)
-    print(f"repeated list items (kept once on the form): {repeats}")
     audit = folder.load_redaction_audit() or {}
+    print(f"evaluation: {(results.get('evaluation') or {}).get('examples')}")
+    print(f"verdict: {(results.get('verdict') or {}).get('sentence')}")
     print(f"training: {training['train_runtime_s']} s, {training['global_step']} steps, splits {data_report['splits']}")
-    print(f"fine-tuned micro-F1 minus best prompted baseline: {best_tuned - best_prompted:+.3f}")
+    print(f"training windows: {data_report.get('training_windows')}")
+    print(f"repeated list items (kept once on the form): {repeats}")
     print(f"redaction: {audit['rows_changed']}/{audit['rows']} texts changed, entities {audit['entities_total']}")
     print(f"leak check: {leaks['names_checked']} full names in {leaks['files_checked']} files -> "
           f"{leaks['files_with_a_name'] or 'none found'}")  # fmt: skip
-    payload = {
-        "run_dir": str(run_dir),
-        "systems": systems,
-        "training": training,
-        "data": data_report,
-        "target_derivation_counts": derivation,
-        "redaction_audit": {k: audit[k] for k in ("rows", "rows_changed", "entities_total", "operator", "detector")},
-        "leak_check": leaks,
-        "repeated_list_items": repeats,
-        "gain_over_best_prompted": best_tuned - best_prompted,
-        "wall_s": time.time() - started,
-        "evaluated_at": results.get("evaluated_at"),
-        "settings": run_settings(args, run_dir),
-    }
+    payload = run_payload(
+        run_dir,
+        results,
+        args,
+        started,
+        target_derivation_counts=derivation,
+        redaction_audit={k: audit[k] for k in ("rows", "rows_changed", "entities_total", "operator", "detector")},
+        leak_check=leaks,
+        repeated_list_items=repeats,
+    )
     print(f"wrote {save('clinical_aci', payload)}")
 
 
