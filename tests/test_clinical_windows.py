@@ -11,7 +11,7 @@ from core.errors import ConfigError
 from core.generate import Generation
 from core.pack import Example, get_pack
 from core.windows import generate_by_windows
-from tests.test_clinical_pack import WORDS
+from tests.test_clinical_pack import WORDS, _cfg
 from verticals.clinical.windows import merge_forms, split_windows, window_forms
 
 DIALOGUE = "\n".join(f"[doctor] line {i} " + "word " * 20 for i in range(30))
@@ -131,7 +131,6 @@ def test_a_pack_without_windows_gets_its_generations_unchanged():
 
 
 def test_windowed_run_trains_on_windows_and_answers_by_windows(tiny_model, tmp_path):
-    from core.config import build_config
     from core.pipeline import train_and_evaluate
     from redaction.scrub import PresidioScrubber
     from tests.conftest import write_jsonl
@@ -148,24 +147,18 @@ def test_windowed_run_trains_on_windows_and_answers_by_windows(tiny_model, tmp_p
         for i in range(16)
     ]
     data = write_jsonl(tmp_path / "visits.jsonl", rows)
-    cfg = build_config(
-        overrides={
-            "pack": "clinical",
-            "pack_options": {"window_chars": 150, "window_overlap_chars": 30},
-            "data": str(data),
-            "base_model": str(tiny_model),
-            "output_dir": str(tmp_path / "runs"),
-            "max_steps": 2,
-            "save_steps": 2,
-            "eval_steps": 2,
-            "max_length": 1024,
-            "prompt": "compact",
-            "max_new_tokens": 16,
-            "test_fraction": 0.25,
-            "systems": ["nearest", "tuned+constrained"],
-            "constrained": False,
-            "redaction": {"detector": "regex"},
-        }
+    cfg = _cfg(
+        tiny_model,
+        data,
+        tmp_path,
+        pack_options={"window_chars": 150, "window_overlap_chars": 30},
+        max_length=1024,
+        prompt="compact",
+        max_new_tokens=16,
+        max_eval_examples=None,
+        test_fraction=0.25,
+        systems=["nearest", "tuned+constrained"],
+        constrained=False,
     )
     scrubber = PresidioScrubber("surrogate", "regex", show_progress=False)
     run_dir = train_and_evaluate("clinical", cfg, name="windows", scrubber=scrubber)
