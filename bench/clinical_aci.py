@@ -92,15 +92,17 @@ def test_split_records(
 
 
 def leak_check(run_dir: Path, full_names: list[str]) -> dict[str, object]:
-    """Every file under the run folder, searched for each patient's full name (case-insensitive)."""
-    patterns = [re.compile(r"\b" + re.escape(n) + r"\b", re.IGNORECASE) for n in full_names]
+    """Every file under the run folder, searched for each patient's full name (case-insensitive; one pass per file
+    with all names in one pattern, since the folder holds checkpoints of many megabytes)."""
+    by_lower = {n.lower(): n for n in full_names}
+    pattern = re.compile(r"\b(" + "|".join(re.escape(n) for n in full_names) + r")\b", re.IGNORECASE)
     found: dict[str, list[str]] = {}
     files = [p for p in run_dir.rglob("*") if p.is_file()]
     for path in files:
         text = path.read_bytes().decode("utf-8", errors="ignore")
-        for name, pat in zip(full_names, patterns, strict=True):
-            if pat.search(text):
-                found.setdefault(str(path.relative_to(run_dir)), []).append(name)
+        names = sorted({by_lower.get(m.lower(), m) for m in pattern.findall(text)})
+        if names:
+            found[str(path.relative_to(run_dir))] = names
     return {"files_checked": len(files), "names_checked": len(full_names), "files_with_a_name": found}
 
 
