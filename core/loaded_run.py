@@ -143,7 +143,7 @@ class LoadedRun:
         gen = generate_by_windows(
             self.pack,
             [text],
-            lambda pieces: self.generate(
+            lambda pieces, _: self.generate(
                 [self.prompt(p, tuned=tuned) for p in pieces],
                 tuned=tuned,
                 constrained=constrained,

@@ -42,17 +42,16 @@ def predict_file(
     examples = read_inputs(pack, Path(data))
     with progress_bar("predicting", len(examples)) as advance:
 
-        def generate(pieces: list[Any]) -> list[Any]:
-            share = len(examples) / len(pieces)  # the bar counts rows, not windows
+        def generate(pieces: list[Any], on_batch: Any) -> list[Any]:
             return loaded.generate(
                 [loaded.prompt(e, tuned=True) for e in pieces],
                 tuned=True,
                 constrained=constrained,
                 batch_size=batch_size,
-                on_batch=lambda n: advance(n * share),
+                on_batch=on_batch,
             )
 
-        gens = generate_by_windows(pack, examples, generate)
+        gens = generate_by_windows(pack, examples, generate, advance)
     parsed, errors = parse_outputs(pack, [g.text for g in gens])
     write_jsonl(
         out,

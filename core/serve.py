@@ -137,7 +137,7 @@ def predict_batch(run: LoadedRun, texts: list[str], system: str) -> list[dict[st
     gens = generate_by_windows(
         run.pack,
         texts,
-        lambda pieces: run.generate(
+        lambda pieces, _: run.generate(
             [run.prompt(t, tuned=tuned) for t in pieces],
             tuned=tuned,
             constrained=system.endswith("+constrained"),

@@ -169,17 +169,16 @@ class PromptedSystem(System):
 
         grounded = self.output is OutputMode.GROUNDED
 
-        def generate(pieces: list[Any]) -> list[Any]:
-            share = len(examples) / len(pieces)  # the progress bar counts examples, not windows
+        def generate(pieces: list[Any], on_batch: Any) -> list[Any]:
             return ctx.model.generate(
                 self.prompts(ctx, pieces),
                 tuned=self.weights is Weights.TUNED,
                 constrained=self.output is OutputMode.CONSTRAINED,
-                on_batch=lambda n: ctx.progress(n * share),
+                on_batch=on_batch,
                 grounding=[ctx.pack.grounding(ex) for ex in pieces] if grounded else None,
             )
 
-        gens = generate_by_windows(ctx.pack, examples, generate)
+        gens = generate_by_windows(ctx.pack, examples, generate, ctx.progress)
         return [Answer(g.text, g.batch_seconds, g.new_tokens, g.prompt_truncated) for g in gens]
 
     def _scored(self, ctx: SystemContext, examples: Sequence[Example]) -> list[Answer]:

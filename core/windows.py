@@ -30,9 +30,8 @@ def split_into_windows(pack: Pack, items: Sequence[Item]) -> tuple[list[Item], l
     owners: list[int] = []
     for i, item in enumerate(items):
         parts = pack.windows(_text(item))
-        for part in parts if len(parts) > 1 else [_text(item)]:
-            pieces.append(item if len(parts) == 1 else _with_text(item, part))
-            owners.append(i)
+        pieces.extend([item] if len(parts) == 1 else [_with_text(item, part) for part in parts])
+        owners.extend([i] * len(parts))
     return pieces, owners
 
 
@@ -57,14 +56,22 @@ def merge_generations(pack: Pack, gens: Sequence[Generation]) -> Generation:
     )
 
 
+Progress = Callable[[float], None]
+
+
 def generate_by_windows(
-    pack: Pack, items: Sequence[Item], generate: Callable[[list[Item]], list[Generation]]
+    pack: Pack,
+    items: Sequence[Item],
+    generate: Callable[[list[Item], Progress], list[Generation]],
+    on_progress: Progress | None = None,
 ) -> list[Generation]:
-    """`generate` answers a list of items (it builds their prompts); here it is called once, on every window."""
+    """`generate(pieces, on_batch)` answers a list of items (it builds their prompts); here it is called once, on
+    every window, with an `on_batch` that advances `on_progress` in items, not windows."""
     pieces, owners = split_into_windows(pack, items)
+    share = len(items) / len(pieces) if pieces else 1.0
+    gens = generate(pieces, lambda n: on_progress(n * share) if on_progress else None)
     if len(pieces) == len(items):
-        return generate(list(items))
-    gens = generate(pieces)
+        return gens
     grouped: list[list[Generation]] = [[] for _ in items]
     for owner, gen in zip(owners, gens, strict=True):
         grouped[owner].append(gen)

@@ -108,7 +108,7 @@ def test_generation_by_windows_answers_every_window_once_and_merges():
     pack = get_pack("clinical", {"window_chars": 600, "window_overlap_chars": 100})
     seen: list[list[str]] = []
 
-    def generate(pieces):
+    def generate(pieces, on_batch):
         seen.append([p.text if isinstance(p, Example) else p for p in pieces])
         return [
             Generation(json.dumps({"symptoms": [f"s{i}"]}), 3, 0.5, False, batch_seconds=1.0)
@@ -127,7 +127,7 @@ def test_generation_by_windows_answers_every_window_once_and_merges():
 def test_a_pack_without_windows_gets_its_generations_unchanged():
     pack = get_pack("legal")
     marker = [Generation("x", 1, 0.1, False)]
-    assert generate_by_windows(pack, ["a clause"], lambda pieces: marker) is marker
+    assert generate_by_windows(pack, ["a clause"], lambda pieces, on_batch: marker) is marker
 
 
 def test_windowed_run_trains_on_windows_and_answers_by_windows(tiny_model, tmp_path):

@@ -221,7 +221,7 @@ class ClinicalPack(Pack):
         for ex in examples:
             views, counts = self._window_examples(ex)
             out["windows"] += len(views)
-            out["examples_split"] += int(len(self.windows(ex.text)) > 1)
+            out["examples_split"] += int(bool(counts))  # an input kept whole has no placement counts
             for key, n in counts.items():
                 out[key] += n
         return out
