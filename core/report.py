@@ -211,8 +211,12 @@ def _markdown(folder: RunFolder, results: RunResults) -> str:
             f"dropped as too long: {tt.get('dropped_too_long')}",
             f"- final train loss: {_fmt(training.get('final_train_loss'))}, best eval loss: "
             f"{_fmt(training.get('best_eval_loss'))}",
-            "",
         ]
+        if training.get("time_budget"):
+            from core.train_budget import BudgetFit
+
+            lines.append(f"- {BudgetFit.from_json(training['time_budget']).message()}")
+        lines.append("")
     if data:
         lines += ["## Data", "", "```json", json.dumps(data, indent=2)[:4000], "```", ""]
     best = best_tuned_system(results)

@@ -51,6 +51,9 @@ class TrainingSummary(_Closed):
     resumed_from: str | None = None
     best_checkpoint: str | None = None
     best_metric: dict[str, Any] | None = None
+    time_budget: dict[str, Any] | None = Field(
+        None, description="How training.time_budget_minutes was met: measured step time, planned and fitted steps."
+    )
     precision: str
     quantization: str
     world_size: int = 1

@@ -245,6 +245,7 @@ class TrainResult:
     resumed_from: str | None
     best_checkpoint: str | None = None
     best_metric: dict[str, Any] | None = None
+    time_budget: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -260,6 +261,7 @@ class TrainResult:
             "resumed_from": self.resumed_from,
             "best_checkpoint": self.best_checkpoint,
             "best_metric": self.best_metric,
+            "time_budget": self.time_budget,
         }
 
 
@@ -386,6 +388,9 @@ def train(
         prepared.dev_stats,
     )
     ckpt = folder.last_checkpoint() if resume else None
+    budget = None
+    if training.time_budget_minutes is not None and ckpt is None:
+        budget = _fit_to_budget(trainer, cfg, folder)
     started = time.time()
     output = trainer.train(resume_from_checkpoint=str(ckpt) if ckpt else None)
     runtime = time.time() - started
@@ -418,7 +423,24 @@ def train(
         best_metric={"name": trainer.args.metric_for_best_model, "value": state.best_metric}
         if trainer.args.load_best_model_at_end
         else None,
+        time_budget=budget.to_json() if budget else None,
     )
+
+
+def _fit_to_budget(trainer: Any, cfg: RunConfig, folder: RunFolder) -> Any:
+    """Lower max_steps to what the time budget allows here, and save it in the run config so that a resume
+    builds the same schedule."""
+    from core.train_budget import fit_to_budget
+
+    fit = fit_to_budget(trainer, cfg.training, world_size=world_size())
+    log.warning(fit.message())
+    if is_main_process():
+        if fit.shortened:
+            cfg.training.max_steps = fit.fitted_steps
+            folder.save_config(cfg)
+        with folder.train_log_path.open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps({"step": 0, "event": "time_budget", **fit.to_json()}) + "\n")
+    return fit
 
 
 def world_size() -> int:
