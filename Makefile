@@ -28,7 +28,7 @@ browser:
 ## Training gets 7 minutes on any CPU (core/train_budget.py), evaluation of every system about 6 more.
 quickstart: setup
 	$(VENV)/bin/vft models provision
-	$(VENV)/bin/vft train legal --output-dir runs --name quickstart-legal --set training.time_budget_minutes=7
+	$(VENV)/bin/vft train legal --output-dir runs --name quickstart-legal --set training.max_minutes=7
 
 ## The full test suite (the command CI runs).
 test: setup browser

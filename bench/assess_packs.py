@@ -8,48 +8,45 @@ python -m bench.assess_packs [--only legal,clinical,ecommerce,cuad] [--cuad-budg
 from __future__ import annotations
 
 import argparse
+import subprocess
+import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from bench.common import SHARED, save, table
-from core.assess import assess
-from core.config import build_config
-from core.pack import get_pack
 from core.run_folder import RunFolder
 
 CUAD = SHARED / "legal" / "cuad" / "master_clauses.csv"
 
 
-def cases(args: argparse.Namespace) -> dict[str, tuple[str, dict[str, Any]]]:
-    """name -> (pack, config overrides). The bundled samples as `vft assess PACK` takes them; CUAD as it comes
+def cases(args: argparse.Namespace) -> dict[str, list[str]]:
+    """name -> the `vft assess` arguments. The bundled samples as `vft assess PACK` takes them; CUAD as it comes
     (ten most frequent categories), with an evaluation time budget so its large held-out split is sampled."""
     return {
-        "legal": ("legal", {}),
-        "clinical": ("clinical", {}),
-        "ecommerce": ("ecommerce", {}),
-        "cuad": (
-            "legal",
-            {"data": str(CUAD), "pack_options": {"cuad_top_k": 10}, "time_budget_minutes": args.cuad_budget},
-        ),
-    }
+        "legal": ["legal"],
+        "clinical": ["clinical"],
+        "ecommerce": ["ecommerce"],
+        "cuad": ["legal", "--data", str(CUAD), "-O", "cuad_top_k=10",
+                 "--set", f"evaluation.time_budget_minutes={args.cuad_budget:g}"],
+    }  # fmt: skip
 
 
-def run_case(pack_name: str, overrides: dict[str, Any], args: argparse.Namespace, name: str) -> dict[str, Any]:
-    pack = get_pack(pack_name, overrides.get("pack_options", {}))
-    cfg = build_config(
-        pack_defaults=pack.default_config(),
-        overrides={"pack": pack_name, "output_dir": args.output_dir, **overrides},
-    )
+def run_case(arguments: list[str], args: argparse.Namespace, name: str) -> dict[str, Any]:
+    """One `vft assess` as a user runs it (the CLI builds the scrubber the clinical pack needs)."""
+    run_name = f"assess-{name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    command = [sys.executable, "-m", "core.cli", "assess", *arguments, "--output-dir", args.output_dir,
+               "--name", run_name, "--target", str(args.target)]  # fmt: skip
     started = time.time()
-    run = assess(pack_name, cfg, name=f"assess-{name}-{time.strftime('%Y%m%d-%H%M%S')}", target=args.target)
+    subprocess.run(command, check=True)
     wall = time.time() - started
+    run = Path(args.output_dir) / run_name
     results = RunFolder(run).read_results().model_dump(mode="json")
     verdict, systems = results["assessment"], results["systems"]
-    best = results["systems"][verdict["best_without_fine_tuning"]]
+    best = systems[verdict["best_without_fine_tuning"]]
     return {
         "run_dir": str(run),
-        "pack": pack_name,
-        "data": overrides.get("data", "bundled sample"),
+        "command": ["vft", *command[3:]],
         "splits": results["data"]["splits"],
         "scored": results["evaluation"]["examples"],
         "headline_metric": results["headline_metric"],
@@ -79,8 +76,7 @@ def main() -> None:
         raise SystemExit(f"CUAD not found at {CUAD}")
     outcomes = {}
     for name in names:
-        pack_name, overrides = chosen[name]
-        outcomes[name] = run_case(pack_name, overrides, args, name)
+        outcomes[name] = run_case(chosen[name], args, name)
         print(f"{name}: {outcomes[name]['sentence']}", flush=True)
     rows = []
     for name, o in outcomes.items():

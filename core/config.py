@@ -55,7 +55,7 @@ class TrainingSettings(_Strict):
     max_length: int = Field(1024, ge=32, le=131072, description="Longest training sequence in tokens.")
     epochs: float = Field(2.0, gt=0, le=1000)
     max_steps: int = Field(-1, ge=-1, description="Stop after this many optimizer steps (-1: use epochs).")
-    time_budget_minutes: float | None = Field(
+    max_minutes: float | None = Field(
         None,
         gt=0,
         description="Fit training into this many minutes on this machine: a few passes are timed before the first "

@@ -52,7 +52,7 @@ class TrainingSummary(_Closed):
     best_checkpoint: str | None = None
     best_metric: dict[str, Any] | None = None
     time_budget: dict[str, Any] | None = Field(
-        None, description="How training.time_budget_minutes was met: measured step time, planned and fitted steps."
+        None, description="How training.max_minutes was met: measured step time, planned and fitted steps."
     )
     precision: str
     quantization: str

@@ -389,7 +389,7 @@ def train(
     )
     ckpt = folder.last_checkpoint() if resume else None
     budget = None
-    if training.time_budget_minutes is not None and ckpt is None:
+    if training.max_minutes is not None and ckpt is None:
         budget = _fit_to_budget(trainer, cfg, folder)
     started = time.time()
     output = trainer.train(resume_from_checkpoint=str(ckpt) if ckpt else None)

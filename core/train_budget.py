@@ -1,4 +1,4 @@
-"""Fit a training run into a time budget on this machine (`training.time_budget_minutes`).
+"""Fit a training run into a time budget on this machine (`training.max_minutes`).
 
 Why: the same recipe takes 8 minutes on a CPU with native bf16 and about 19 without it, so a fixed step count
 cannot keep a promise such as the quickstart's 15 minutes on both. Before the first optimizer step, a few
@@ -102,9 +102,9 @@ def _min_across_processes(value: int) -> int:
 
 def fit_to_budget(trainer: Any, training: TrainingSettings, *, world_size: int = 1) -> BudgetFit:
     """Measure this machine's step time and set `trainer.args.max_steps` to the steps that fit the budget."""
-    budget = training.time_budget_minutes
+    budget = training.max_minutes
     if budget is None:
-        raise ValueError("fit_to_budget needs training.time_budget_minutes")
+        raise ValueError("fit_to_budget needs training.max_minutes")
     started = time.perf_counter()
     passes = time_passes(trainer, 1 + TIMED_MICRO_BATCHES)
     micro = statistics.median(passes[1:] or passes)
@@ -118,7 +118,7 @@ def fit_to_budget(trainer: Any, training: TrainingSettings, *, world_size: int =
     fitted = _min_across_processes(min(planned, int(remaining // per_step_total)))
     if fitted < 1:
         raise ConfigError(
-            f"training.time_budget_minutes={budget:g} fits no optimizer step on this machine (one step takes "
+            f"training.max_minutes={budget:g} fits no optimizer step on this machine (one step takes "
             f"{step:.1f} s, the timing probe took {probe:.0f} s); raise the budget or lower max_length"
         )
     if fitted < planned:

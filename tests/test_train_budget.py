@@ -1,4 +1,4 @@
-"""`training.time_budget_minutes`: the step time is measured on this machine and max_steps lowered to fit."""
+"""`training.max_minutes`: the step time is measured on this machine and max_steps lowered to fit."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ def _cfg(tiny_model, clause_file, tmp_path, budget):
     return build_config(
         overrides={"pack": "legal", "data": str(clause_file), "base_model": str(tiny_model),
                    "output_dir": str(tmp_path / "runs"), "max_length": 256, "epochs": 1000, "save_steps": 10**6,
-                   "eval_steps": 10**6, "test_fraction": 0.25, "training": {"time_budget_minutes": budget}}
+                   "eval_steps": 10**6, "test_fraction": 0.25, "max_minutes": budget}
     )  # fmt: skip
 
 
@@ -55,5 +55,5 @@ def test_the_budget_record_reads_back_and_says_what_happened():
 
 
 def test_the_budget_must_be_positive():
-    with pytest.raises(ConfigError, match="time_budget_minutes"):
-        build_config(overrides={"training": {"time_budget_minutes": 0}})
+    with pytest.raises(ConfigError, match="max_minutes"):
+        build_config(overrides={"max_minutes": 0})
