@@ -74,6 +74,8 @@ def probe_training(
     per_step = cfg.training.batch_size * cfg.training.grad_accum * world_size()
     steps_per_epoch = math.ceil(rows / per_step)
     planned = cfg.training.max_steps if cfg.training.max_steps > 0 else math.ceil(steps_per_epoch * cfg.training.epochs)
+    if cfg.training.max_minutes is not None:  # `vft train` would fit the steps to this budget (core.train_budget)
+        planned = max(1, min(planned, int(cfg.training.max_minutes * 60 // step)))
     return {
         "probe_steps": len(timer.durations) - 1,
         "seconds_per_step": round(step, 2),

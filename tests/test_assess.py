@@ -41,3 +41,18 @@ def test_assess_on_the_command_line(tiny_model, tmp_path):
     )  # fmt: skip
     assert out.returncode == 0, out.stderr[-2000:]
     assert "fine-tuning not needed" in " ".join(out.stdout.split())
+
+
+def test_assess_estimates_the_steps_a_training_budget_allows(tiny_model, tmp_path):
+    from core.assess import assess
+
+    data = write_jsonl(tmp_path / "clauses.jsonl", clause_rows())
+    cfg = build_config(
+        overrides={"pack": "legal", "data": str(data), "base_model": str(tiny_model), "output_dir": str(tmp_path),
+                   "max_length": 256, "test_fraction": 0.25, "epochs": 1000, "max_minutes": 0.05,
+                   "systems": ["classical", "nearest"]}
+    )  # fmt: skip
+    run = assess("legal", cfg, name="budget", target=0.9, show_progress=False)
+    estimate = json.loads((run / "results.json").read_text())["assessment"]["training_estimate"]
+    # 1,000 epochs are thousands of steps; the estimate counts only those that fit three seconds
+    assert 1 <= estimate["planned_steps"] <= 3 / estimate["seconds_per_step"] + 1
