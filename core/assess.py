@@ -9,7 +9,6 @@ fine-tuning would cost; the report says "fine-tuning worth trying" or "not neede
 
 from __future__ import annotations
 
-import math
 import shutil
 import statistics
 import tempfile
@@ -50,6 +49,7 @@ def probe_training(
     """Time PROBE_STEPS optimizer steps of the real recipe on the real training split and extrapolate to the
     configured epochs (or max_steps)."""
     from core.train import build_trainer, world_size
+    from core.train_budget import planned_steps
 
     probe = cfg.model_copy(deep=True)
     probe.training.max_steps = PROBE_STEPS + 1
@@ -71,9 +71,7 @@ def probe_training(
         rows = len(prepared.trainer.train_dataset)
         prepared.trainer.train()
     step = statistics.median(timer.durations[1:] or timer.durations)
-    per_step = cfg.training.batch_size * cfg.training.grad_accum * world_size()
-    steps_per_epoch = math.ceil(rows / per_step)
-    planned = cfg.training.max_steps if cfg.training.max_steps > 0 else math.ceil(steps_per_epoch * cfg.training.epochs)
+    _, planned = planned_steps(rows, cfg.training, world_size())
     if cfg.training.max_minutes is not None:  # `vft train` would fit the steps to this budget (core.train_budget)
         planned = max(1, min(planned, int(cfg.training.max_minutes * 60 // step)))
     return {

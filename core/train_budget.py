@@ -61,12 +61,11 @@ class BudgetFit:
         )
 
 
-def planned_steps(trainer: Any, world_size: int = 1) -> tuple[int, int]:
-    """(steps per epoch, planned optimizer steps) as the Trainer will count them."""
-    args = trainer.args
-    per_step = args.per_device_train_batch_size * args.gradient_accumulation_steps * world_size
-    per_epoch = max(1, math.ceil(len(trainer.train_dataset) / per_step))
-    planned = args.max_steps if args.max_steps > 0 else math.ceil(per_epoch * args.num_train_epochs)
+def planned_steps(rows: int, training: TrainingSettings, world_size: int = 1) -> tuple[int, int]:
+    """(steps per epoch, planned optimizer steps) for `rows` packed training rows under these settings."""
+    per_step = training.batch_size * training.grad_accum * world_size
+    per_epoch = max(1, math.ceil(rows / per_step))
+    planned = training.max_steps if training.max_steps > 0 else math.ceil(per_epoch * training.epochs)
     return per_epoch, planned
 
 
@@ -112,7 +111,7 @@ def fit_to_budget(trainer: Any, training: TrainingSettings, *, world_size: int =
     eval_rows = len(trainer.eval_dataset) if trainer.eval_dataset is not None else 0
     per_eval = eval_rows * micro * EVAL_PASS_FRACTION
     probe = time.perf_counter() - started
-    per_epoch, planned = planned_steps(trainer, world_size)
+    per_epoch, planned = planned_steps(len(trainer.train_dataset), training, world_size)
     remaining = budget * 60 - probe
     per_step_total = step + (per_eval / training.eval_steps if eval_rows else 0.0)
     fitted = _min_across_processes(min(planned, int(remaining // per_step_total)))
