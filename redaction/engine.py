@@ -4,7 +4,6 @@ non-overlapping spans with this project's labels."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -14,8 +13,12 @@ from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 
 from redaction import entities as E
 from redaction import lexicons
+from redaction.address_blocks import grow_blocks
+from redaction.gazetteer import GazetteerRecognizer
+from redaction.name_blocks import grow_names
 from redaction.names import PersonNameRecognizer, document_case
 from redaction.recognizers import ClinicalPatternRecognizer
+from redaction.spans import Span, union_overlaps
 
 
 def _offline_tldextract() -> None:
@@ -60,14 +63,6 @@ _relative = regex.compile(
 )
 
 
-@dataclass(frozen=True)
-class Span:
-    start: int
-    end: int
-    label: str
-    score: float = 1.0
-
-
 def _presidio_nlp_config() -> dict:
     """Presidio's own default NLP config (its NER label mapping and ignore list), pointed at the bundled model."""
     import presidio_analyzer
@@ -108,6 +103,7 @@ def build_analyzer(mode: Mode = "spacy", recall_mode: RecallMode = "default"):
     analyzer.registry.add_recognizer(PhoneRecognizer(supported_regions=PHONE_REGIONS))
     analyzer.registry.add_recognizer(ClinicalPatternRecognizer())
     analyzer.registry.add_recognizer(PersonNameRecognizer())
+    analyzer.registry.add_recognizer(GazetteerRecognizer())
     if recall_mode == "high_recall":
         from redaction.safelist import SafelistRecognizer
 
@@ -172,6 +168,18 @@ class PlausibleNerRecognizer(SpacyRecognizer):
         return [r for r in results if _ner_is_plausible(E.canonical(r.entity_type) or "", text[r.start : r.end], case)]
 
 
+_ESCAPE = regex.compile(r"(?<!\\)\\([nrt]|(?=[,;|]))")
+
+
+def analysis_view(text: str) -> str:
+    """The text as the recognizers see it: escaped line breaks and tabs ("\\n" written out, as in JSON or CSV
+    exports) become real ones, so "Phone:\\n555-0100" is a number at a line start, not "n555". Same length
+    as the text, so every span found in the view is a span of the text."""
+    if "\\" not in text:
+        return text
+    return _ESCAPE.sub(lambda m: " \n" if m.group(1) in ("n", "r") else "  " if m.group(1) == "t" else " ", text)
+
+
 def clean_spans(text: str, raw: Iterable, threshold: float = DEFAULT_THRESHOLD) -> list[Span]:
     """Map labels, drop what is not PII (relative dates like 'two weeks ago', ages up to 89, implausible NER),
     resolve overlaps by union (for privacy the whole stretch goes): the label of the higher score, then of the
@@ -189,16 +197,16 @@ def clean_spans(text: str, raw: Iterable, threshold: float = DEFAULT_THRESHOLD) 
         if not plausible_value(label, value):
             continue
         spans.append(Span(r.start, r.end, label, float(r.score)))
-    spans.sort(key=lambda s: (s.start, -(s.end - s.start)))
-    merged: list[Span] = []
-    for s in spans:
-        if merged and s.start < merged[-1].end:
-            prev = merged[-1]
-            keep = s if (s.score, s.end - s.start) > (prev.score, prev.end - prev.start) else prev
-            merged[-1] = Span(prev.start, max(prev.end, s.end), keep.label, max(prev.score, s.score))
-            continue
-        merged.append(s)
+    merged = union_overlaps(spans, _stronger_label)
+    case = document_case(text)
+    merged = grow_names(text, merged, caseless=case != "mixed")
+    if case == "mixed":
+        merged = grow_blocks(text, merged)
     return merged
+
+
+def _stronger_label(prev: Span, s: Span) -> str:
+    return s.label if (s.score, s.end - s.start) > (prev.score, prev.end - prev.start) else prev.label
 
 
 class Detector:
@@ -217,7 +225,8 @@ class Detector:
         self.analyzer = build_analyzer(mode, recall_mode)
 
     def detect(self, text: str) -> list[Span]:
-        return clean_spans(text, self.analyzer.analyze(text, language="en"), self.threshold)
+        view = analysis_view(text)
+        return clean_spans(view, self.analyzer.analyze(view, language="en"), self.threshold)
 
     def detect_many(self, texts: Iterable[str]) -> Iterator[list[Span]]:
         """Spans of every text, in order. spaCy runs over a batch at once (nlp.pipe); with workers > 1 the texts
@@ -233,9 +242,10 @@ class Detector:
         from presidio_analyzer import BatchAnalyzerEngine
 
         batch = BatchAnalyzerEngine(analyzer_engine=self.analyzer)
-        results = batch.analyze_iterator(texts, language="en", batch_size=self.batch_size)
-        for text, raw in zip(texts, results, strict=True):
-            yield clean_spans(text, raw, self.threshold)
+        views = [analysis_view(t) for t in texts]
+        results = batch.analyze_iterator(views, language="en", batch_size=self.batch_size)
+        for view, raw in zip(views, results, strict=True):
+            yield clean_spans(view, raw, self.threshold)
 
     def _parallel(self, texts: list[str]) -> Iterator[list[Span]]:
         import multiprocessing as mp

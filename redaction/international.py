@@ -55,7 +55,7 @@ _UNIT_AFTER = r"(?!\s?(?:ns|mg|mcg|tab|tabs|units?|strength|dose|ml|cc|l|%|ths|r
 # settings, strengths and ratios written like dates: "PS 10/5", "STRENGTH 5/5", "1/2 NS"
 _SETTING_BEFORE = (
     r"(?<!\b(?:ps|peep|cpap|bipap|strength|strengths|str|motor|grips?|bp|ie|i:e|ratio|x|rate|gtt|ml|mg|cc|"
-    r"abg|vbg|nc|fio2|tv|rr)\s{0,2})"
+    r"abg|vbg|nc|fio2|tv|rr|vent|simv|imv|psv)\s{0,2})"
 )
 _PARTICLES = r"(?:de|del|de la|de las|de los|des|du|di|da|do|dos|das|della|dei|delle|van|von|der|den|la|le|el)"
 _CAP = r"[\p{Lu}][\p{L}'’\-]*\.?"
@@ -122,7 +122,7 @@ def rules() -> tuple[CheckedRule, ...]:
         CheckedRule(
             "postcode_before_town",
             E.ZIP,
-            r"(?<![\d.,/\-])(?P<v>\d{5}(?:-?\d{3})?)[ \t]+(?=\p{Lu}\p{Ll}+)",
+            r"(?<![\d.,/\-])(?P<v>\d{5}(?:-?\d{3})?),?[ \t]+(?=\p{Lu}\p{Ll}+)",
             0.7,
         ),
         CheckedRule(
@@ -163,7 +163,7 @@ def rules() -> tuple[CheckedRule, ...]:
         CheckedRule(
             "street_compound",
             E.ADDRESS,
-            r"(?P<v>\b\p{Lu}[\p{L}\-]*(?:" + compound + r")\s+\d{1,5}(?:\s?[a-z]\b|[/\-]\d+[a-z]?)?)",
+            r"(?P<v>\b\p{Lu}[\p{L}\-]*(?i:" + compound + r")\s+\d{1,5}(?:\s?[a-z]\b|[/\-]\d+[a-z]?)?)",
             0.8,
         ),
         CheckedRule(

@@ -118,6 +118,29 @@ def clinical_terms() -> frozenset[str]:
     return frozenset(w.strip().lower() for w in lines if w.strip() and not w.startswith("#"))
 
 
+@lru_cache(maxsize=1)
+def everyday_words() -> frozenset[str]:
+    """Words Webster's Second (english-words' web2 list) spells in lower case: "mobile", "reading", "china" are
+    words, "baltimore" and "rome" are not. wordfreq cannot tell these apart: a frequent proper noun is frequent."""
+    from english_words import get_english_words_set
+
+    return frozenset(w for w in get_english_words_set(["web2"], lower=False, alpha=True) if w.islower())
+
+
+SUFFIXES = (("ies", "y"), ("ing", ""), ("ing", "e"), ("ed", ""), ("ed", "e"), ("es", ""), ("s", ""))
+
+
+@lru_cache(maxsize=65536)
+def is_everyday(word: str) -> bool:
+    """An everyday word or a regular inflection of one: web2 lists "receive" and "staple" but not "receiving",
+    "staples" or "dosing"."""
+    w = word.lower()
+    words = everyday_words()
+    if w in words:
+        return True
+    return any(w.endswith(suf) and len(w) > len(suf) + 2 and w[: -len(suf)] + base in words for suf, base in SUFFIXES)
+
+
 @lru_cache(maxsize=65536)
 def zipf(word: str) -> float:
     from wordfreq import zipf_frequency

@@ -78,6 +78,27 @@ def _bare(word: str) -> str:
     return word.lower().rstrip(".").strip("'’")
 
 
+def usable(word: str, caseless: bool) -> bool:
+    """Could be part of a name: capitalised in mixed-case text, not a common word, two letters or more."""
+    bare = _bare(word)
+    if len(bare) < 2 or bare in TITLES or bare in RELATIONS or bare in _AND:
+        return False
+    if not caseless and not word[0].isupper():
+        return False
+    return not lexicons.is_common(bare) or lexicons.name_kind(bare) is not None
+
+
+def continues_name(word: str, caseless: bool) -> bool:
+    """May continue a name: a lexicon name, or (mixed case) a capitalised uncommon word, or (no case) a word
+    that is rare in English. Clinical terms never continue a name."""
+    bare = _bare(word)
+    if not usable(word, caseless) or bare in lexicons.clinical_terms():
+        return False
+    if lexicons.name_kind(bare) is not None:  # a surname after a name ("martha cooper"), even one that is a word
+        return True
+    return not caseless or lexicons.zipf(bare) < RARE_ZIPF
+
+
 class PersonNameRecognizer(EntityRecognizer):
     def __init__(self) -> None:
         super().__init__(supported_entities=[E.PERSON], name="PersonNameRecognizer", supported_language="en")
@@ -114,27 +135,6 @@ class PersonNameRecognizer(EntityRecognizer):
             i = j + 1
         return results
 
-    @staticmethod
-    def _usable(word: str, caseless: bool) -> bool:
-        """Could be part of a name: capitalised in mixed-case text, not a common word, two letters or more."""
-        bare = _bare(word)
-        if len(bare) < 2 or bare in TITLES or bare in RELATIONS or bare in _AND:
-            return False
-        if not caseless and not word[0].isupper():
-            return False
-        return not lexicons.is_common(bare) or lexicons.name_kind(bare) is not None
-
-    def _surname_like(self, word: str, caseless: bool) -> bool:
-        """May continue a name: a lexicon name, or (mixed case) a capitalised uncommon word, or (no case) a word
-        that is rare in English. Clinical terms never continue a name."""
-        bare = _bare(word)
-        if not self._usable(word, caseless) or bare in lexicons.clinical_terms():
-            return False
-        kind = lexicons.name_kind(bare)
-        if kind is not None:  # a surname after a name ("martha cooper"), even one that is also a word
-            return True
-        return not caseless or lexicons.zipf(bare) < RARE_ZIPF
-
     def _context(self, text: str, tokens: list[tuple[int, int, str]], i: int) -> str | None:
         start = tokens[i][0]
         if i > 0:
@@ -151,7 +151,7 @@ class PersonNameRecognizer(EntityRecognizer):
 
     def _seed(self, text: str, tokens: list[tuple[int, int, str]], i: int, caseless: bool) -> float | None:
         word = tokens[i][2]
-        if not self._usable(word, caseless):
+        if not usable(word, caseless):
             return None
         bare = _bare(word)
         kind = lexicons.name_kind(bare)
@@ -170,7 +170,7 @@ class PersonNameRecognizer(EntityRecognizer):
             # two lexicon names side by side; at least one must be unambiguous unless case marks both as names
             nxt_word = tokens[i + 1][2]
             nxt = lexicons.name_kind(_bare(nxt_word))
-            both = nxt is not None and self._usable(nxt_word, caseless)
+            both = nxt is not None and usable(nxt_word, caseless)
             if both and ("unambiguous" in (kind, nxt) or not caseless):
                 return 0.6
         return None
@@ -189,16 +189,12 @@ class PersonNameRecognizer(EntityRecognizer):
         while j + 1 < len(tokens) and self._adjacent(text, tokens, j):
             nxt = tokens[j + 1][2]
             initial = len(_bare(nxt)) == 1 and nxt[0].isupper() and nxt.endswith(".")
-            if initial or self._surname_like(nxt, caseless):
+            if initial or continues_name(nxt, caseless):
                 j += 1
                 continue
             break
         if j + 2 < len(tokens) and _bare(tokens[j + 1][2]) in _AND and self._adjacent(text, tokens, j):
             other = tokens[j + 2][2]
-            if (
-                self._usable(other, caseless)
-                and not lexicons.is_common(_bare(other))
-                and self._adjacent(text, tokens, j + 1)
-            ):
+            if usable(other, caseless) and not lexicons.is_common(_bare(other)) and self._adjacent(text, tokens, j + 1):
                 return j + 2
         return j

@@ -1,0 +1,89 @@
+"""Whole person names, not pieces of them. NER and the name recognizer often find "Maria Tuzzolino" in
+"Sig.ra Maria Tuzzolino" or "Lois van den Brink" in "Lois van den Brink-Bernaards". A found name therefore
+grows to the whole words it touches (a hyphenated surname is one name); in mixed-case text, where case tells
+a name from a word, also backward over titles ("Dr.", "Univ.Prof.", "Sig.ra") and given names, and forward
+over following surnames (capitalised, uncommon or a lexicon name); in any text forward over name particles
+before a name ("van den", "le", "du") and over degree suffixes ("B.Sc.", "PhD", "Jr.")."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import regex
+
+from redaction import entities as E
+from redaction.names import TITLES, continues_name
+from redaction.spans import Span, union_overlaps
+
+_TOKEN = regex.compile(r"\p{L}[\p{L}'’\-]*\.?")
+TITLE_PARTS = TITLES | frozenset("univ dipl ra ssa mag dr.-ing priv doz".split())
+PARTICLES = frozenset("van von den der de du le la da das do dos del della di ter ten zu 't y".split())
+SUFFIXES = frozenset("b a sc m ba bsc msc ma md phd dds dvm rn jr sr ii iii iv mba llm esq mphil dphil".split())
+MAX_WORDS = 5  # growth per direction
+
+
+def _bare(word: str) -> str:
+    return word.lower().rstrip(".").strip("'’-")
+
+
+def _near(text: str, a_end: int, b_start: int, allow_comma: bool = False) -> bool:
+    gap = text[a_end:b_start]
+    return gap in (" ", "-", "") or (allow_comma and gap == ", ")
+
+
+def grow(text: str, start: int, end: int, caseless: bool, tokens: list[tuple[int, int, str]]) -> tuple[int, int]:
+    """The whole name around text[start:end]."""
+    inside = [k for k, t in enumerate(tokens) if t[0] < end and t[1] > start]
+    if not inside:
+        return start, end
+    first, last = inside[0], inside[-1]
+    j = last
+    while j + 1 < len(tokens) and j - last < MAX_WORDS:
+        word, nxt = tokens[j][2], tokens[j + 1]
+        if _sentence_stop(word):
+            break
+        bare = _bare(nxt[2])
+        suffix = bare in SUFFIXES and nxt[2][0].isupper() and (len(bare) > 1 or nxt[2].endswith("."))
+        if suffix and _near(text, tokens[j][1], nxt[0], allow_comma=True):  # "B.", "Sc.", "PhD" - not a lone "A"
+            j += 1
+            continue
+        if not _near(text, tokens[j][1], nxt[0]):
+            break
+        if bare in PARTICLES and j + 2 < len(tokens) and _near(text, nxt[1], tokens[j + 2][0]):
+            after = tokens[j + 2][2]
+            if after[0].isupper() and continues_name(after, caseless):
+                j += 2
+                continue
+        if not caseless and continues_name(nxt[2], caseless):
+            j += 1
+            continue
+        break
+    i = first
+    while i > 0 and first - i < MAX_WORDS and not caseless:  # upper-case "MS", "MR" are sclerosis, regurgitation
+        prev = tokens[i - 1]
+        if not _near(text, prev[1], tokens[i][0]):
+            break
+        if _bare(prev[2]) in TITLE_PARTS or (prev[2][0].isupper() and continues_name(prev[2], caseless)):
+            i -= 1
+            continue
+        break
+    new_end = max(end, tokens[j][1] - (1 if _sentence_stop(tokens[j][2]) else 0))
+    return tokens[i][0], new_end
+
+
+def _sentence_stop(word: str) -> bool:
+    return word.endswith(".") and len(_bare(word)) > 2 and _bare(word) not in SUFFIXES
+
+
+def grow_names(text: str, spans: Sequence[Span], caseless: bool) -> list[Span]:
+    """Spans with every person span grown to the whole name; spans the name swallows merge into it."""
+    if not any(s.label == E.PERSON for s in spans):
+        return list(spans)
+    tokens = [(m.start(), m.end(), m.group(0)) for m in _TOKEN.finditer(text)]
+    grown = []
+    for s in spans:
+        if s.label == E.PERSON:
+            start, end = grow(text, s.start, s.end, caseless, tokens)
+            s = Span(min(start, s.start), end, s.label, s.score)
+        grown.append(s)
+    return union_overlaps(grown, lambda prev, s: prev.label)

@@ -1,0 +1,26 @@
+"""A detected stretch of text and the one rule for overlaps: for privacy the union of overlapping spans goes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+    label: str
+    score: float = 1.0
+
+
+def union_overlaps(spans: Iterable[Span], label_of: Callable[[Span, Span], str]) -> list[Span]:
+    """Overlapping spans merged into their union; label_of(kept, incoming) names the merged span."""
+    out: list[Span] = []
+    for s in sorted(spans, key=lambda s: (s.start, -(s.end - s.start))):
+        if out and s.start < out[-1].end:
+            prev = out[-1]
+            out[-1] = Span(prev.start, max(prev.end, s.end), label_of(prev, s), max(prev.score, s.score))
+            continue
+        out.append(s)
+    return out

@@ -1,0 +1,69 @@
+"""Whole names and escaped line breaks: a found name grows over titles, particles, hyphenated and following
+surnames and degree suffixes; escaped "\\n" in exported text reads as a line break; day-first dates count."""
+
+import pytest
+
+from redaction import entities as E
+from redaction.engine import analysis_view
+from redaction.name_blocks import grow_names
+from redaction.recognizers import ClinicalPatternRecognizer
+from redaction.spans import Span
+
+
+def grown(text: str, part: str, caseless: bool = False) -> str:
+    start = text.index(part)
+    (span,) = grow_names(text, [Span(start, start + len(part), E.PERSON, 0.8)], caseless)
+    return text[span.start : span.end]
+
+
+@pytest.mark.parametrize(
+    "text, found, whole",
+    [
+        ("Please contact Sig.ra Maria Tuzzolino today.", "Maria Tuzzolino", "Sig.ra Maria Tuzzolino"),
+        ("Meet Lois van den Brink-Bernaards at noon.", "Lois van den Brink", "Lois van den Brink-Bernaards"),
+        ("Signed, Hans-Rudolf Gotthard B.Sc.", "Gotthard", "Hans-Rudolf Gotthard B.Sc."),
+        ("Univ.Prof. Elke Mude will attend.", "Elke", "Univ.Prof. Elke Mude"),
+        ("Ask Bertrand du Dumas.", "Bertrand", "Bertrand du Dumas"),
+        ("Written by John Smith, PhD for the board.", "John Smith", "John Smith, PhD"),
+    ],
+)
+def test_name_grows_to_the_whole_name(text, found, whole):
+    assert grown(text, found) == whole
+
+
+def test_name_growth_stops_at_words_and_sentences():
+    assert grown("Smith called. The nurse came.", "Smith") == "Smith"
+    assert grown("I saw Anna yesterday at home", "Anna") == "Anna"
+    assert grown("Anna Smith. Then a walk.", "Anna Smith") == "Anna Smith"
+
+
+def test_upper_case_notes_keep_their_abbreviations():
+    # in text without case "MS" is multiple sclerosis or morphine as often as a title
+    assert grown("PT SEEN BY MS SMITH TODAY", "SMITH", caseless=True) == "SMITH"
+
+
+def test_other_spans_are_untouched():
+    text = "Call 555-0100 now"
+    spans = [Span(5, 13, E.PHONE, 0.9)]
+    assert grow_names(text, spans, caseless=False) == spans
+
+
+def test_escaped_line_breaks_read_as_line_breaks():
+    text = "Phone:\\n541.422.1674\\,Fax"
+    view = analysis_view(text)
+    assert len(view) == len(text)
+    assert view == "Phone: \n541.422.1674 ,Fax"
+    assert analysis_view("no escapes here") == "no escapes here"
+    assert analysis_view("a real \\\\n stays") == "a real \\\\n stays"  # an escaped backslash is not a line break
+
+
+@pytest.mark.parametrize("text, value", [("On 31-05-05 it began", "31-05-05"), ("born 26/10/2012.", "26/10/2012")])
+def test_day_first_dates(text, value):
+    found = {(r.entity_type, text[r.start : r.end]) for r in ClinicalPatternRecognizer().analyze(text, [])}
+    assert (E.DATE, value) in found
+
+
+def test_vent_settings_are_no_dates():
+    text = "vent 10/5, PEEP 5/10, BP 120/80"
+    found = {r.entity_type for r in ClinicalPatternRecognizer().analyze(text, [])}
+    assert E.DATE not in found

@@ -1,0 +1,114 @@
+"""Places and address blocks: the gazetteer finds countries, regions and towns in several languages but not
+everyday words; a found street or postcode grows to its whole block and stops where the address ends."""
+
+import pytest
+
+from redaction import entities as E
+from redaction.address_blocks import grow, grow_blocks
+from redaction.engine import Span
+from redaction.gazetteer import GazetteerRecognizer
+from redaction.international import rules
+
+GAZ = GazetteerRecognizer()
+
+
+def places_in(text: str) -> set[str]:
+    return {text[r.start : r.end] for r in GAZ.analyze(text, [E.LOCATION])}
+
+
+@pytest.mark.parametrize(
+    "text, place",
+    [
+        ("She moved here from Allemagne last year.", "Allemagne"),  # French
+        ("Er wohnt jetzt in Neuseeland.", "Neuseeland"),  # German
+        ("Mudou-se para a Nova Zelândia em 2019.", "Nova Zelândia"),  # Portuguese, two words
+        ("Trabaja en Albacete desde enero.", "Albacete"),  # a Spanish town
+        ("Patient flew back from China on Monday.", "China"),  # a country that is also a word, capitalised
+        ("Transferred from Catonsville yesterday.", "Catonsville"),  # a town of a few thousand people
+        ("PT TRANSFERRED FROM BALTIMORE THIS AM.", "BALTIMORE"),  # upper-case note: five letters or more
+        ("Lives in Maryland with her son.", "Maryland"),  # a US state
+    ],
+)
+def test_gazetteer_finds_places(text, place):
+    assert place in places_in(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The mobile unit came by at noon.",  # "Mobile" is a town, but "mobile" a word
+        "Reading the chart again, nothing new.",  # "Reading" at a sentence start is a word
+        "GOT CHINA CUP OF TEA, TOLERATED WELL.",  # a country that is a word, in text without case
+        "OTA SET AT 5, ICA PATENT.",  # short upper-case abbreviations that are also towns
+        "Given morphine for pain, asthma stable.",  # clinical words
+    ],
+)
+def test_gazetteer_leaves_words(text):
+    assert places_in(text) == set()
+
+
+def test_gazetteer_ignores_other_entities():
+    assert GAZ.analyze("Lives in Maryland.", [E.PERSON]) == []
+
+
+def block(text: str, part: str) -> str:
+    start = text.index(part)
+    s, e = grow(text, start, start + len(part))
+    return text[s:e]
+
+
+def test_address_grows_over_its_block():
+    text = "Send it to Stretto Pace, 387 Piano 7 / 38079, Bolbeno (TN). Thanks."
+    assert block(text, "38079") == "Stretto Pace, 387 Piano 7 / 38079, Bolbeno (TN"
+
+
+def test_address_growth_stops_at_sentence_and_lower_case_words():
+    text = "He lives at 12 Rue Haute, 75001 Paris. Call him tomorrow."
+    assert block(text, "12 Rue Haute") == "12 Rue Haute, 75001 Paris"
+    text = "the office at 42 Oak Street is closed on mondays"
+    assert block(text, "42 Oak Street") == "42 Oak Street"
+
+
+def test_address_growth_stops_at_frequent_words():
+    text = "Write to 42 Oak Street, Please reply soon"
+    assert block(text, "42 Oak Street") == "42 Oak Street"
+
+
+def test_grown_postcode_becomes_address_and_swallowed_spans_merge():
+    text = "Adresse: Anne-Katrin-Ritter-Straße 567, 78532 Tuttlingen"
+    street = text.index("Anne")
+    zip_start = text.index("78532")
+    spans = [
+        Span(street, text.index(",", street), E.ADDRESS, 0.8),
+        Span(zip_start, zip_start + 5, E.ZIP, 0.7),
+        Span(text.index("Tuttlingen"), len(text), E.LOCATION, 0.6),
+    ]
+    (merged,) = grow_blocks(text, spans)
+    assert text[merged.start : merged.end] == "Anne-Katrin-Ritter-Straße 567, 78532 Tuttlingen"
+    assert merged.label == E.ADDRESS
+
+
+def test_spans_without_address_are_untouched():
+    text = "Seen by Dr Miller on Monday"
+    spans = [Span(8, 17, E.PERSON, 0.9)]
+    assert grow_blocks(text, spans) == spans
+
+
+def _rule(name: str):
+    (rule,) = [r for r in rules() if r.name == name]
+    return rule
+
+
+def test_postcode_before_town_allows_a_comma():
+    import regex
+
+    pattern = regex.compile(_rule("postcode_before_town").pattern)
+    assert pattern.search("38079, Bolbeno").group("v") == "38079"
+    assert pattern.search("heart rate 72, stable") is None
+
+
+def test_compound_street_with_capitalised_suffix():
+    import regex
+
+    pattern = regex.compile(_rule("street_compound").pattern)
+    assert pattern.search("Anne-Katrin-Ritter-Straße 567").group("v") == "Anne-Katrin-Ritter-Straße 567"
