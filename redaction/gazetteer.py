@@ -79,6 +79,14 @@ def _town_names() -> frozenset[str]:
     return frozenset(_key(n) for n in names)
 
 
+@lru_cache(maxsize=1)
+def _language_names() -> frozenset[str]:
+    """Language and nationality words that are also towns ("English", Indiana): no evidence of a place."""
+    import pycountry
+
+    return frozenset(_key(lang.name) for lang in pycountry.languages)
+
+
 def _usable_alone(key: str) -> bool:
     """A name is evidence of a place on its own only when it is no everyday word or clinical term ("Receiving",
     "Rehab"); a name of several words ("Mae On", "The Point") needs one word of four letters or more that is none."""
@@ -97,8 +105,9 @@ def places() -> dict[str, bool]:
     for key in _country_names() | _region_names():
         if len(key) >= 3 and key not in lexicons.clinical_terms():
             out[key] = _usable_alone(key)  # "China" counts when capitalised, not as "CHINA" in a note
+    languages = _language_names()
     for key in _town_names():
-        if key not in out and _usable_alone(key) and len(key.split()) <= MAX_WORDS:
+        if key not in out and key not in languages and _usable_alone(key) and len(key.split()) <= MAX_WORDS:
             out[key] = True
     return out
 

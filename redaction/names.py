@@ -25,6 +25,7 @@ TITLES = frozenset(
         "sig sig.ra ing dhr mevr drs ir lic doctor dra"
     ).split()
 )
+ROLES = frozenset("np rn rrt rabbi chaplain pastor rev".split())  # "NP CAROL", "RABBI KLEIN"; not PA: "PA LINE"
 RELATIONS = frozenset(
     (
         "wife husband son daughter dtr mother mom father dad brother sister bro sis friend girlfriend "
@@ -99,6 +100,13 @@ def continues_name(word: str, caseless: bool) -> bool:
     return not caseless or lexicons.zipf(bare) < RARE_ZIPF
 
 
+def _rare_name(bare: str) -> bool:
+    """A lower-case word after a title that is still a name: an unambiguous lexicon name or a rare word."""
+    if len(bare) < 2 or bare in lexicons.clinical_terms():
+        return False
+    return lexicons.name_kind(bare) == "unambiguous" or lexicons.zipf(bare) < RARE_ZIPF
+
+
 class PersonNameRecognizer(EntityRecognizer):
     def __init__(self) -> None:
         super().__init__(supported_entities=[E.PERSON], name="PersonNameRecognizer", supported_language="en")
@@ -119,6 +127,8 @@ class PersonNameRecognizer(EntityRecognizer):
                 i += 1
                 continue
             j = self._extend(text, tokens, i, caseless)
+            if j == i and self._initial_before_surname(text, tokens, i, caseless):
+                j = self._extend(text, tokens, i + 1, caseless)  # the surname the initial stands before
             start, end = tokens[i][0], tokens[j][1]
             if text[end - 1] == "." and not (end - start == 2 or _bare(tokens[j][2]) in TITLES):
                 end -= 1  # a sentence full stop, not an initial
@@ -141,7 +151,7 @@ class PersonNameRecognizer(EntityRecognizer):
             prev = _bare(tokens[i - 1][2])
             gap = text[tokens[i - 1][1] : start]
             if len(gap.strip(" .,:;")) == 0 and len(gap) <= 3:
-                if prev in TITLES:
+                if prev in TITLES or prev in ROLES:
                     return "title"
                 if prev in RELATIONS:
                     return "relation"
@@ -151,9 +161,13 @@ class PersonNameRecognizer(EntityRecognizer):
 
     def _seed(self, text: str, tokens: list[tuple[int, int, str]], i: int, caseless: bool) -> float | None:
         word = tokens[i][2]
-        if not usable(word, caseless):
-            return None
         bare = _bare(word)
+        if not usable(word, caseless):
+            if self._initial_before_surname(text, tokens, i, caseless):
+                return 0.7  # "E. WELSH AWARE", "B. Kargas"
+            if not caseless and word[0].islower() and self._context(text, tokens, i) == "title":
+                return 0.8 if _rare_name(bare) else None  # sloppy notes: "dr. ridlon aware", "mrs cohen"
+            return None
         kind = lexicons.name_kind(bare)
         context = self._context(text, tokens, i)
         plausible = kind is not None or not lexicons.is_common(bare)
@@ -174,6 +188,21 @@ class PersonNameRecognizer(EntityRecognizer):
             if both and ("unambiguous" in (kind, nxt) or not caseless):
                 return 0.6
         return None
+
+    def _initial_before_surname(self, text: str, tokens: list[tuple[int, int, str]], i: int, caseless: bool) -> bool:
+        """An initial with its full stop right before a surname-like word: a strong sign of a name in notes."""
+        word = tokens[i][2]
+        if not (len(word) == 2 and word[0].isupper() and word.endswith(".")) or i + 1 >= len(tokens):
+            return False
+        if text[tokens[i][1] : tokens[i + 1][0]] != " ":
+            return False
+        nxt = tokens[i + 1][2]
+        bare = _bare(nxt)
+        if not usable(nxt, caseless) or bare in lexicons.clinical_terms() or not nxt[0].isupper():
+            return False
+        if lexicons.name_kind(bare) is not None:
+            return True
+        return lexicons.zipf(bare) < RARE_ZIPF + 1 and not lexicons.is_everyday(bare)  # not "S. SUCTIONED"
 
     @staticmethod
     def _adjacent(text: str, tokens: list[tuple[int, int, str]], i: int) -> bool:

@@ -67,3 +67,35 @@ def test_vent_settings_are_no_dates():
     text = "vent 10/5, PEEP 5/10, BP 120/80"
     found = {r.entity_type for r in ClinicalPatternRecognizer().analyze(text, [])}
     assert E.DATE not in found
+
+
+def persons(text: str) -> set[str]:
+    from redaction.names import PersonNameRecognizer
+
+    return {text[r.start : r.end] for r in PersonNameRecognizer().analyze(text, [E.PERSON])}
+
+
+@pytest.mark.parametrize(
+    "text, name",
+    [
+        ("PVC'S NOTED. W. MAROTTA AWARE. PT GIVEN MG", "W. MAROTTA"),  # an initial before a surname
+        ("NP DJURIC MADE AWARE, PT BOLUSED", "DJURIC"),  # a clinical role before a name
+        ("RABBI KLEIN CAME TO SPEAK", "KLEIN"),
+        ("Pt seen. Dr. ridlon aware. No changes made.", "ridlon"),  # a lower-case name after a title
+    ],
+)
+def test_names_in_clinical_notes(text, name):
+    assert name in persons(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "CULTURE GREW E. COLI AND S. AUREUS.",  # species, not initials and surnames
+        "PT'S. SUCTIONED FOR THICK SPUTUM.",  # an inflected word after an initial
+        "PA LINE IN PLACE, PA PRESSURES STABLE.",  # PA is a catheter here, not a physician assistant
+        "PLAN: A. CONTINUE ABX B. WEAN VENT",  # outline letters
+    ],
+)
+def test_clinical_words_are_no_names(text):
+    assert persons(text) == set()

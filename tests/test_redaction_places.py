@@ -112,3 +112,7 @@ def test_compound_street_with_capitalised_suffix():
 
     pattern = regex.compile(_rule("street_compound").pattern)
     assert pattern.search("Anne-Katrin-Ritter-Straße 567").group("v") == "Anne-Katrin-Ritter-Straße 567"
+
+
+def test_language_names_are_no_places():
+    assert places_in("Speaks ENGLISH and some French at home.") == set()
