@@ -17,6 +17,7 @@ from redaction.address_blocks import grow_blocks
 from redaction.gazetteer import GazetteerRecognizer
 from redaction.name_blocks import grow_names
 from redaction.names import PersonNameRecognizer, document_case
+from redaction.phones import WindowedPhoneRecognizer
 from redaction.recognizers import ClinicalPatternRecognizer
 from redaction.spans import Span, union_overlaps
 
@@ -93,14 +94,12 @@ def build_analyzer(mode: Mode = "spacy", recall_mode: RecallMode = "default"):
             if "parser" in nlp.pipe_names:
                 nlp.disable_pipe("parser")
     analyzer = AnalyzerEngine(nlp_engine=nlp_engine, supported_languages=["en"])
-    from presidio_analyzer.predefined_recognizers import PhoneRecognizer
-
     if mode == "spacy":
         ner = next(r for r in analyzer.registry.recognizers if r.name == NER)
         analyzer.registry.remove_recognizer(NER)
         analyzer.registry.add_recognizer(PlausibleNerRecognizer(supported_entities=ner.supported_entities))
     analyzer.registry.remove_recognizer("PhoneRecognizer")  # its default regions miss most of Europe
-    analyzer.registry.add_recognizer(PhoneRecognizer(supported_regions=PHONE_REGIONS))
+    analyzer.registry.add_recognizer(WindowedPhoneRecognizer(supported_regions=PHONE_REGIONS))
     analyzer.registry.add_recognizer(ClinicalPatternRecognizer())
     analyzer.registry.add_recognizer(PersonNameRecognizer())
     analyzer.registry.add_recognizer(GazetteerRecognizer())
