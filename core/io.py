@@ -37,6 +37,12 @@ def atomic_path(target: str | Path, *, directory: bool = False) -> Iterator[Path
         raise
 
 
+def cache_dir(kind: str) -> Path:
+    """Where the project keeps what it builds once per machine (converted models, word lists):
+    $VFT_CACHE/<kind>, else ~/.cache/vft/<kind>."""
+    return Path(os.environ.get("VFT_CACHE", Path.home() / ".cache" / "vft")) / kind
+
+
 def write_text(path: str | Path, text: str) -> Path:
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import ModelNotFoundError
-from core.io import atomic_path
+from core.io import atomic_path, cache_dir
 from core.machine import cpu_supports_bf16
 
 log = logging.getLogger(__name__)
@@ -49,8 +49,8 @@ PAD_CANDIDATES = ("<|endoftext|>", "<pad>", "<|pad|>", "<unk>")
 
 
 def cache_root() -> Path:
-    """Where converted models live: $VFT_CACHE, else ~/.cache/vft."""
-    return Path(os.environ.get("VFT_CACHE", Path.home() / ".cache" / "vft")) / "models"
+    """Where converted models live: $VFT_CACHE/models, else ~/.cache/vft/models."""
+    return cache_dir("models")
 
 
 def alias_cache_dir(alias: str) -> Path:

