@@ -8,7 +8,8 @@ import functools
 from collections.abc import Sequence
 from typing import Any
 
-from core.unique_items import end_lists_at_repeats, list_cursor, unique_list_keys
+from core.unique_items import list_cursor, repeat_rule, unique_list_keys
+from core.vocab import token_texts
 
 MAX_CONSECUTIVE_WHITESPACE = 2
 CLOSING_RESERVE = 40  # tokens kept at the end of the budget for closing an answer that runs long
@@ -64,11 +65,12 @@ def _tokenizer_data(tokenizer: Any) -> Any:
     special = set(tokenizer.all_special_ids)
     zero = tokenizer.encode("0", add_special_tokens=False)[-1]
     regular = []
+    texts = token_texts(tokenizer)
     for idx in range(len(tokenizer)):
         if idx in special:
             continue
         after_zero = tokenizer.decode([zero, idx])[1:]
-        alone = tokenizer.decode([idx])
+        alone = texts[idx]
         regular.append((idx, after_zero, len(after_zero) > len(alone)))
 
     def decode(tokens: list[int]) -> str:
@@ -79,36 +81,64 @@ def _tokenizer_data(tokenizer: Any) -> Any:
 
 @functools.lru_cache(maxsize=4)
 def _whitespace_ids(tokenizer: Any) -> frozenset[int]:
-    return frozenset(i for i in range(len(tokenizer)) if (t := tokenizer.decode([i])) and not t.strip())
+    return frozenset(i for i, t in enumerate(token_texts(tokenizer)) if t and not t.strip())
 
 
 @functools.lru_cache(maxsize=4)
 def _control_ids(tokenizer: Any) -> frozenset[int]:
     """Tokens carrying raw control characters next to text (never valid in JSON; only bare whitespace is), and
     partial UTF-8 byte tokens, which the parser cannot see and which would let strings grow without bound."""
-    out = set()
-    for i in range(len(tokenizer)):
-        text = tokenizer.decode([i])
-        if "\ufffd" in text or (any(ord(ch) < 32 for ch in text) and text.strip()):
-            out.add(i)
-    return frozenset(out)
+    return frozenset(
+        i
+        for i, text in enumerate(token_texts(tokenizer))
+        if "\ufffd" in text or (any(ord(ch) < 32 for ch in text) and text.strip())
+    )
 
 
 @functools.lru_cache(maxsize=4)
 def _closing_ids(tokenizer: Any) -> frozenset[int]:
     """Tokens that end things: quotes, brackets, braces (alone or together) and null."""
-    out = set()
-    for i in range(len(tokenizer)):
-        text = tokenizer.decode([i]).strip()
-        if text == "null" or (text and set(text) <= set('"]}')):
-            out.add(i)
-    return frozenset(out)
+    stripped = (text.strip() for text in token_texts(tokenizer))
+    return frozenset(i for i, text in enumerate(stripped) if text == "null" or (text and set(text) <= set('"]}')))
 
 
 @functools.lru_cache(maxsize=4)
 def _quote_closing_ids(tokenizer: Any) -> frozenset[int]:
     """Closing tokens that begin with a quote ('"', '"]', '"}', ...): they end an open string before anything else."""
-    return frozenset(i for i in _closing_ids(tokenizer) if tokenizer.decode([i]).strip().startswith('"'))
+    texts = token_texts(tokenizer)
+    return frozenset(i for i in _closing_ids(tokenizer) if texts[i].strip().startswith('"'))
+
+
+class _IdMasks:
+    """Token-id sets as boolean masks over the model's vocabulary (which may be wider than the tokenizer's), so each
+    decoding step is a few tensor operations instead of Python loops over ~50k token ids."""
+
+    def __init__(self, width: int, cache_size: int = 512):
+        self.width, self.cache_size = width, cache_size
+        self._allowed: dict[int, tuple[Any, Any]] = {}  # id(token list) -> (the list, its mask)
+
+    def of(self, ids: Any) -> Any:
+        """Through NumPy: torch.as_tensor of a 50k-int Python list takes ~8 ms, NumPy ~1.5 ms (measured here)."""
+        import numpy as np
+        import torch
+
+        mask = torch.zeros(self.width, dtype=torch.bool)
+        if len(ids):
+            index = np.array(ids, dtype=np.int64) if isinstance(ids, list) else np.fromiter(ids, np.int64, len(ids))
+            mask[torch.from_numpy(index)] = True
+        return mask
+
+    def allowed(self, tokens: list[int]) -> Any:
+        """The mask of an lm-format-enforcer token list. The enforcer hands back the same list object for a parser
+        state it has seen, so the mask is built once per state (a bounded cache: the oldest state goes first)."""
+        hit = self._allowed.get(id(tokens))
+        if hit is not None and hit[0] is tokens:
+            return hit[1]
+        mask = self.of(tokens)
+        if len(self._allowed) >= self.cache_size:
+            del self._allowed[next(iter(self._allowed))]
+        self._allowed[id(tokens)] = (tokens, mask)
+        return mask
 
 
 def json_schema_processor(
@@ -128,43 +158,56 @@ def json_schema_processor(
     config = CharacterLevelParserConfig(alphabet=alphabet, max_consecutive_whitespaces=MAX_CONSECUTIVE_WHITESPACE)
     enforcer = TokenEnforcer(_tokenizer_data(tokenizer), JsonSchemaParser(schema, config=config))
     eot = turn_end_id(tokenizer)
-    blank = _whitespace_ids(tokenizer)
-    control = _control_ids(tokenizer)
-    closing = _closing_ids(tokenizer)
-    quotes = _quote_closing_ids(tokenizer)
+    blank_ids = _whitespace_ids(tokenizer)
     reserve = min(CLOSING_RESERVE, max_new_tokens // 3) if max_new_tokens else 0
     unique_keys = unique_list_keys(schema)
+    sets: dict[str, Any] = {}  # masks, built at the first step, when the model's vocabulary width is known
+
+    def first_nonempty(*masks: Any) -> Any:
+        return next((m for m in masks if bool(m.any())), masks[-1])
 
     class _Schema(LogitsProcessor):
         def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
-            mask = torch.full_like(scores, float("-inf"))
+            if not sets:
+                masks = _IdMasks(scores.shape[-1])
+                sets.update(
+                    masks=masks,
+                    eot=masks.of([eot]),
+                    blank=masks.of(blank_ids),
+                    not_control=~masks.of(_control_ids(tokenizer)),
+                    closing=masks.of(_closing_ids(tokenizer)),
+                    quote_or_eot=masks.of(_quote_closing_ids(tokenizer) | {eot}),
+                )
+            masks, eot_only, blank = sets["masks"], sets["eot"], sets["blank"]
+            keep = torch.zeros_like(scores, dtype=torch.bool)
             for row in range(input_ids.shape[0]):
                 generated = input_ids[row, prompt_length:].tolist()
                 if eot in generated:  # this row is finished; keep it finished
-                    allowed = [eot]
-                else:
-                    allowed = [t for t in enforcer.get_allowed_tokens(generated).allowed_tokens if t not in control]
-                    allowed = allowed or [eot]
-                    closing_phase = bool(reserve) and len(generated) >= max_new_tokens - reserve  # type: ignore[operator]
-                    if unique_keys and not closing_phase:
-                        cursor = list_cursor(tokenizer.decode(generated))
-                        if cursor is not None and cursor.key in unique_keys:
-                            allowed = end_lists_at_repeats(cursor, allowed, tokenizer)
-                    # The parser's own whitespace bound does not hold inside nested values; enforce it here.
-                    tail = generated[-MAX_CONSECUTIVE_WHITESPACE:]
-                    if len(tail) == MAX_CONSECUTIVE_WHITESPACE and all(t in blank for t in tail):
-                        allowed = [t for t in allowed if t not in blank] or [eot]
-                    if closing_phase:
-                        # a quote first (inside a string, brackets are only text), then brackets and null; where
-                        # nothing closes (a required key must be written), at least no whitespace between tokens
-                        allowed = (
-                            [t for t in allowed if t in quotes or t == eot]
-                            or [t for t in allowed if t in closing]
-                            or [t for t in allowed if t not in blank]
-                            or allowed
-                        )
-                mask[row, allowed] = 0
-            return scores + mask
+                    keep[row] = eot_only
+                    continue
+                allowed = masks.allowed(enforcer.get_allowed_tokens(generated).allowed_tokens) & sets["not_control"]
+                allowed = first_nonempty(allowed, eot_only)
+                closing_phase = bool(reserve) and len(generated) >= max_new_tokens - reserve  # type: ignore[operator]
+                if unique_keys and not closing_phase:
+                    cursor = list_cursor(tokenizer.decode(generated))
+                    if cursor is not None and cursor.key in unique_keys:
+                        rule = repeat_rule(cursor, tokenizer)
+                        if rule is not None:
+                            kind, ids = rule
+                            ruled = masks.of(ids)
+                            allowed = first_nonempty(allowed & (ruled if kind == "only" else ~ruled), allowed)
+                # The parser's own whitespace bound does not hold inside nested values; enforce it here.
+                tail = generated[-MAX_CONSECUTIVE_WHITESPACE:]
+                if len(tail) == MAX_CONSECUTIVE_WHITESPACE and all(t in blank_ids for t in tail):
+                    allowed = first_nonempty(allowed & ~blank, eot_only)
+                if closing_phase:
+                    # a quote first (inside a string, brackets are only text), then brackets and null; where
+                    # nothing closes (a required key must be written), at least no whitespace between tokens
+                    allowed = first_nonempty(
+                        allowed & sets["quote_or_eot"], allowed & sets["closing"], allowed & ~blank, allowed
+                    )
+                keep[row] = allowed
+            return scores.masked_fill(~keep, float("-inf"))
 
     return _Schema()
 

@@ -11,6 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.vocab import token_texts
+
 
 def unique_list_keys(schema: dict[str, Any]) -> frozenset[str]:
     """Property names whose value (in any branch of anyOf/oneOf, through $ref) is an array of strings with
@@ -134,8 +136,8 @@ def list_cursor(text: str) -> ListCursor | None:
 def _comma_closers(tokenizer: Any) -> dict[int, str]:
     """Token id -> its text before the quote, for tokens that close a string and go on to a comma ('",', 'pain",')."""
     out = {}
-    for i in range(len(tokenizer)):
-        head, quote, tail = tokenizer.decode([i]).partition('"')
+    for i, text in enumerate(token_texts(tokenizer)):
+        head, quote, tail = text.partition('"')
         if quote and "," in tail and not head.endswith("\\"):
             out[i] = head
     return out
@@ -143,20 +145,30 @@ def _comma_closers(tokenizer: Any) -> dict[int, str]:
 
 @functools.lru_cache(maxsize=4)
 def _bracket_first_ids(tokenizer: Any) -> frozenset[int]:
-    return frozenset(i for i in range(len(tokenizer)) if tokenizer.decode([i]).strip().startswith("]"))
+    return frozenset(i for i, text in enumerate(token_texts(tokenizer)) if text.strip().startswith("]"))
+
+
+def repeat_rule(cursor: ListCursor, tokenizer: Any) -> tuple[str, frozenset[int]] | None:
+    """What a repeat allows next: ("ban", ids) while a string item is open and these closers would repeat an earlier
+    item with a comma after it; ("only", ids) right after a repeated item, when only a bracket may come; None
+    otherwise. Kept apart from any token container so the decoder can apply it to a mask."""
+    if cursor.partial is not None:
+        earlier = {same_item(s) for s in cursor.items}
+        if not earlier:
+            return None
+        closers = _comma_closers(tokenizer)
+        return "ban", frozenset(t for t, head in closers.items() if same_item(cursor.partial + head) in earlier)
+    if cursor.repeats_last():
+        return "only", _bracket_first_ids(tokenizer)
+    return None
 
 
 def end_lists_at_repeats(cursor: ListCursor, allowed: list[int], tokenizer: Any) -> list[int]:
     """The allowed tokens once a repeat must end its list: a repeat may close only without a comma ('"', '"]'), and
     after it only a bracket may come. Unchanged when that leaves nothing (the constraint always wins)."""
-    if cursor.partial is not None:
-        earlier = {same_item(s) for s in cursor.items}
-        closers = _comma_closers(tokenizer)
-        banned = {t for t, head in closers.items() if same_item(cursor.partial + head) in earlier} if earlier else set()
-        kept = [t for t in allowed if t not in banned] if banned else allowed
-    elif cursor.repeats_last():
-        brackets = _bracket_first_ids(tokenizer)
-        kept = [t for t in allowed if t in brackets]
-    else:
-        kept = allowed
+    rule = repeat_rule(cursor, tokenizer)
+    if rule is None:
+        return allowed
+    kind, ids = rule
+    kept = [t for t in allowed if (t in ids) == (kind == "only")]
     return kept or allowed

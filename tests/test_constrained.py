@@ -95,3 +95,42 @@ def test_answers_that_run_long_are_closed_before_the_budget_ends(generator):
     for budget in (20, 30, 50, 80):
         outs = generator.generate(PROMPTS, max_new_tokens=budget, batch_size=3, json_schema=schema)
         assert all(has_json_object(o.text) and o.new_tokens <= budget for o in outs), [o.text for o in outs]
+
+
+def test_schema_mask_is_the_enforcers_tokens_without_control_and_finished_rows_only_end(generator):
+    """The mask-based processor allows exactly what lm-format-enforcer allows (minus raw control tokens) on the
+    model's full vocabulary width, and a finished row may only repeat the end of turn."""
+    import torch
+    from lmformatenforcer import JsonSchemaParser, TokenEnforcer
+
+    from core.constrained import _control_ids, _tokenizer_data, json_schema_processor, turn_end_id
+
+    tok = generator.tokenizer
+    schema = Intake.model_json_schema()
+    width = generator.model.config.vocab_size
+    eot = turn_end_id(tok)
+    prefix = tok('{"label": "', add_special_tokens=False)["input_ids"]
+    rows = torch.tensor([[7, *prefix], [7, *prefix[:-1], eot]])
+    scores = torch.zeros(2, width)
+    out = json_schema_processor(tok, schema, 1, 96)(rows, scores)
+    expected = set(
+        TokenEnforcer(_tokenizer_data(tok), JsonSchemaParser(schema)).get_allowed_tokens(prefix).allowed_tokens
+    )
+    expected -= _control_ids(tok)
+    assert set(torch.nonzero(out[0] == 0).flatten().tolist()) == expected
+    assert torch.nonzero(out[1] == 0).flatten().tolist() == [eot]
+    assert out.shape == (2, width)
+
+
+def test_token_list_masks_are_built_once_per_list_object():
+    from core.constrained import _IdMasks
+
+    masks = _IdMasks(10, cache_size=2)
+    first = [1, 3]
+    assert masks.allowed(first) is masks.allowed(first)
+    assert masks.allowed(first).nonzero().flatten().tolist() == [1, 3]
+    assert masks.allowed([1, 3]) is not masks.allowed(first)  # equal content, another state: its own entry
+    masks.allowed([2])
+    masks.allowed([4])  # the cache holds two lists: the oldest went first
+    assert len(masks._allowed) == 2
+    assert masks.of(frozenset({0, 9})).nonzero().flatten().tolist() == [0, 9]
