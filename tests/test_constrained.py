@@ -134,3 +134,13 @@ def test_token_list_masks_are_built_once_per_list_object():
     masks.allowed([4])  # the cache holds two lists: the oldest went first
     assert len(masks._allowed) == 2
     assert masks.of(frozenset({0, 9})).nonzero().flatten().tolist() == [0, 9]
+
+
+def test_token_texts_are_each_tokens_own_decoding(generator):
+    from core.vocab import token_texts
+
+    tok = generator.tokenizer
+    texts = token_texts(tok)
+    assert len(texts) == len(tok)
+    assert all(texts[i] == tok.decode([i]) for i in range(0, len(tok), max(1, len(tok) // 200)))
+    assert token_texts(tok) is texts  # decoded once per tokenizer
