@@ -1,6 +1,7 @@
 """Redaction quality where it is hard, through the real `vft redact` path (redaction.scrub.scrub_records): span
 precision / recall / F2, token-level recall of direct identifiers and the verbatim leak rate, per entity, on
-frozen held-out parts of sets the recognizers were not written with, in the default and high-recall modes.
+frozen held-out parts of sets the recognizers were not written with, in the default and high-recall modes, beside
+the strongest simple alternative: Presidio with its defaults (`presidio_defaults`, redaction/baseline.py).
 
 Sets (each with a dev part for tuning and a held-out part for reporting, frozen before any recognizer change):
 - generated: presidio-evaluator's public templates filled by redaction.multilocale in eight locales; the held-out
@@ -10,7 +11,8 @@ Sets (each with a dev part for tuning and a held-out part for reporting, frozen 
 - synthetic_clinical: this project's own templates (in-distribution; shown for contrast).
 - ACI-Bench: every metadata patient name must be gone from the scrubbed dialogues.
 
-python -m bench.redact_recall [--physionet-deid DIR] [--part held_out|dev|all] [--modes default,high_recall]
+python -m bench.redact_recall [--physionet-deid DIR] [--part held_out|dev|all]
+    [--modes default,high_recall,presidio_defaults]
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ DATA = Path(__file__).parents[1] / "redaction" / "data"
 TEMPLATES = SHARED / "pii" / "presidio_evaluator_templates" / "templates.txt"
 PRESIDIO = SHARED / "pii" / "presidio_research" / "generated_small.json"
 ACI = SHARED / "clinical" / "aci_bench"
+BASELINE = "presidio_defaults"
 GENERATED_HELD_OUT = DATA / "generated_heldout.jsonl"
 DEV_SEED, HELD_OUT_SEED, SET_SIZE = 13, 17, 1500
 
@@ -95,6 +98,11 @@ def aci_names(mode: str) -> dict[str, Any]:
 
 
 def _mode_kwargs(mode: str) -> dict[str, Any]:
+    """`presidio_defaults` is the baseline (Presidio as it comes, redaction/baseline.py), the rest recall modes."""
+    if mode == BASELINE:
+        from redaction.baseline import PresidioDefaultsDetector
+
+        return {"detector": PresidioDefaultsDetector()}
     return {"recall_mode": mode} if mode != "default" else {}
 
 
@@ -102,7 +110,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--physionet-deid", type=Path, default=os.environ.get("VFT_PHYSIONET_DEID"))
     ap.add_argument("--part", choices=["held_out", "dev", "all"], default="held_out")
-    ap.add_argument("--modes", default="default,high_recall")
+    ap.add_argument("--modes", default=f"default,high_recall,{BASELINE}", help=f"recall modes and/or {BASELINE}")
     ap.add_argument("--sets", default="generated,presidio_research_small,physionet_deid,synthetic_clinical")
     ap.add_argument("--name", default="redact_recall", help="result file name (bench/results/NAME.json)")
     args = ap.parse_args()

@@ -379,7 +379,9 @@ def redact(
 @app.command("redact-eval")
 def redact_eval(
     gold: Annotated[Path, typer.Argument(help="Gold spans: {text, spans:[{start,end,label}]} or presidio-research.")],
-    detector: Annotated[str, typer.Option(help="spacy | regex")] = "spacy",
+    detector: Annotated[
+        str, typer.Option(help="spacy | regex | presidio_defaults (Presidio as it comes, to compare with)")
+    ] = "spacy",
     recall_mode: Annotated[str, typer.Option(help="default | high_recall")] = "default",
     json_out: Annotated[Path | None, typer.Option("--json", help="Also write the scores here.")] = None,
 ) -> None:
@@ -388,7 +390,12 @@ def redact_eval(
     from core.io import write_json
     from redaction.evaluate import evaluate_file
 
-    result = evaluate_file(gold, mode=detector, recall_mode=recall_mode)
+    if detector == "presidio_defaults":
+        from redaction.baseline import PresidioDefaultsDetector
+
+        result = evaluate_file(gold, detector=PresidioDefaultsDetector())
+    else:
+        result = evaluate_file(gold, mode=detector, recall_mode=recall_mode)
     tokens, leak = result["token_recall"], result["leak"]
     table = Table(
         "entity", "support", "detected", "precision", "recall", "F2", "token recall", "leak rate",

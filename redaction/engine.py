@@ -19,10 +19,10 @@ from redaction.name_blocks import grow_names
 from redaction.names import PersonNameRecognizer, document_case
 from redaction.phones import WindowedPhoneRecognizer
 from redaction.recognizers import ClinicalPatternRecognizer
-from redaction.spans import Span, union_overlaps
+from redaction.spans import Span, stronger_label, union_overlaps
 
 
-def _offline_tldextract() -> None:
+def offline_tldextract() -> None:
     """Belt and braces: if tldextract was imported before our environment default, swap in an extractor that
     uses its bundled snapshot only."""
     import tldextract.tldextract as tld
@@ -64,7 +64,7 @@ _relative = regex.compile(
 )
 
 
-def _presidio_nlp_config() -> dict:
+def presidio_nlp_config() -> dict:
     """Presidio's own default NLP config (its NER label mapping and ignore list), pointed at the bundled model."""
     import presidio_analyzer
     import yaml
@@ -79,9 +79,9 @@ def build_analyzer(mode: Mode = "spacy", recall_mode: RecallMode = "default"):
     from presidio_analyzer import AnalyzerEngine
     from presidio_analyzer.nlp_engine import NlpEngineProvider
 
-    _offline_tldextract()
+    offline_tldextract()
     if mode == "spacy":
-        nlp_engine = NlpEngineProvider(nlp_configuration=_presidio_nlp_config()).create_engine()
+        nlp_engine = NlpEngineProvider(nlp_configuration=presidio_nlp_config()).create_engine()
     elif mode == "regex":
         nlp_engine = NlpEngineProvider(
             nlp_configuration={"nlp_engine_name": "no_op", "models": [{"lang_code": "en", "model_name": "no_op"}]}
@@ -196,16 +196,12 @@ def clean_spans(text: str, raw: Iterable, threshold: float = DEFAULT_THRESHOLD) 
         if not plausible_value(label, value):
             continue
         spans.append(Span(r.start, r.end, label, float(r.score)))
-    merged = union_overlaps(spans, _stronger_label)
+    merged = union_overlaps(spans, stronger_label)
     case = document_case(text)
     merged = grow_names(text, merged, caseless=case != "mixed")
     if case == "mixed":
         merged = grow_blocks(text, merged)
     return merged
-
-
-def _stronger_label(prev: Span, s: Span) -> str:
-    return s.label if (s.score, s.end - s.start) > (prev.score, prev.end - prev.start) else prev.label
 
 
 class Detector:

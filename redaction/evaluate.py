@@ -179,6 +179,7 @@ def evaluate_documents(
     threshold: float | None = None,
     operator: str = "tag",
     recall_mode: str = "default",
+    detector: Any = None,
 ) -> dict[str, Any]:
     """Run the real `vft redact` path (scrub_records) on the documents and score what it replaced: span P/R/F2,
     token-level recall and the verbatim leak rate. `tag` output by default: a random surrogate could by chance
@@ -196,20 +197,27 @@ def evaluate_documents(
         threshold=DEFAULT_THRESHOLD if threshold is None else threshold,
         keep_spans=True,
         recall_mode=recall_mode,  # type: ignore[arg-type]
+        detector=detector,
     )
     replaced = [r.get("text", []) for r in result.spans]
     scrubbed = [r["text"] for r in result.records]
     out = score(gold, replaced)
     out["token_recall"] = token_recall(texts, gold, replaced)
     out["leak"] = leak_rate(texts, gold, scrubbed)
-    out.update({"documents": len(docs), "detector": mode, "operator": operator, "recall_mode": recall_mode})
+    name = getattr(detector, "name", mode)
+    out.update({"documents": len(docs), "detector": name, "operator": operator, "recall_mode": recall_mode})
     return out
 
 
 def evaluate_file(
-    path: str | Path, *, mode: str = "spacy", threshold: float | None = None, recall_mode: str = "default"
+    path: str | Path,
+    *,
+    mode: str = "spacy",
+    threshold: float | None = None,
+    recall_mode: str = "default",
+    detector: Any = None,
 ) -> dict[str, Any]:
     data = read_gold(path)
-    result = evaluate_documents(data, mode=mode, threshold=threshold, recall_mode=recall_mode)
+    result = evaluate_documents(data, mode=mode, threshold=threshold, recall_mode=recall_mode, detector=detector)
     result["file"] = str(path)
     return result

@@ -29,3 +29,8 @@ def union_overlaps(spans: Iterable[Span], label_of: Callable[[Span, Span], str])
             continue
         out.append(s)
     return out
+
+
+def stronger_label(prev: Span, s: Span) -> str:
+    """Of two overlapping spans, the label of the higher score, then of the longer span."""
+    return s.label if (s.score, s.end - s.start) > (prev.score, prev.end - prev.start) else prev.label
