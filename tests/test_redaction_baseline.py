@@ -31,16 +31,19 @@ def test_baseline_runs_through_the_scrub_and_scoring_path():
 
 
 def test_redact_eval_scores_the_baseline_on_a_users_gold_file(tmp_path):
+    """In process (typer's runner), so the analyzer built above is reused rather than loaded again."""
     import json
 
-    from tests.conftest import run_vft
+    from typer.testing import CliRunner
+
+    from core.cli import app
 
     text = "Mail jane.doe@example.com today."
     start = text.index("jane")
     gold = tmp_path / "gold.jsonl"
     gold.write_text(json.dumps({"text": text, "spans": [{"start": start, "end": start + 20, "label": "EMAIL"}]}) + "\n")
     out = tmp_path / "scores.json"
-    proc = run_vft("redact-eval", str(gold), "--detector", "presidio_defaults", "--json", str(out))
-    assert proc.returncode == 0, proc.stderr
+    result = CliRunner().invoke(app, ["redact-eval", str(gold), "--detector", "presidio_defaults", "--json", str(out)])
+    assert result.exit_code == 0, result.output
     scores = json.loads(out.read_text())
     assert scores["detector"] == "presidio_defaults" and scores["token_recall"]["direct_identifiers"]["recall"] == 1.0
