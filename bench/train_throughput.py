@@ -13,7 +13,11 @@ Reported: training examples/s, tokens/s, MFU against matmul peaks measured in th
 params FLOPs per trained token: LoRA forward + activation gradients), peak RSS, and held-out loss (mean cross-entropy
 on the answer tokens of the same dev examples, each arm scored with its own prompt) after the same examples.
 
-python -m bench.train_throughput [--pack legal] [--examples 96] [--dev 24]
+The plain recipe keeps the LoRA settings of TRL's PEFT examples (r 16, alpha 32, dropout 0.05); the vft arms use the
+same rank and alpha and everything else from the pack's defaults, as `vft train` would. `--set key=value` changes a
+vft arm's config, so one lever can be measured at a time (e.g. `--set lora.dropout=0.05`).
+
+python -m bench.train_throughput [--pack legal] [--examples 96] [--dev 24] [--arms ...] [--set key=value ...]
 """
 
 from __future__ import annotations
@@ -121,9 +125,11 @@ def arm_plain(pack_name: str, n: int, dev_n: int, compact: bool, max_length: int
     return {"seconds": seconds, "examples": len(train), "tokens": tokens, "eval_loss": loss, "precision": "fp32"}
 
 
-def arm_vft(pack_name: str, n: int, dev_n: int, precision: str, max_length: int) -> dict[str, Any]:
-    """The path `vft train` takes (core.train.train), compact prompt."""
-    from core.config import build_config
+def arm_vft(
+    pack_name: str, n: int, dev_n: int, precision: str, max_length: int, sets: list[str] | None = None
+) -> dict[str, Any]:
+    """The path `vft train` takes (core.train.train), compact prompt, the pack's defaults but for `sets`."""
+    from core.config import build_config, parse_overrides
     from core.models import load_model, resolve, resolve_precision
     from core.train import train
 
@@ -132,8 +138,8 @@ def arm_vft(pack_name: str, n: int, dev_n: int, precision: str, max_length: int)
     cfg = build_config(
         pack_defaults=pack.default_config(),
         overrides={"pack": pack_name, "epochs": 1, "save_steps": 10_000, "eval_steps": 10_000, "learning_rate": 4e-4,
-                   "lora": LORA, "logging_steps": 1, "max_length": max_length, "precision": precision,
-                   "prompt": "compact"},
+                   "lora": {"r": LORA["r"], "alpha": LORA["alpha"]}, "logging_steps": 1, "max_length": max_length,
+                   "precision": precision, "prompt": "compact", **parse_overrides(sets or [])},
     )  # fmt: skip
     resolved = resolve_precision(cfg.model.precision)
     with tempfile.TemporaryDirectory() as tmp:
@@ -154,16 +160,22 @@ def arm_vft(pack_name: str, n: int, dev_n: int, precision: str, max_length: int)
         "eval_loss": loss,
         "precision": resolved,
         "optimizer_steps": result.global_step,
+        "lora_dropout": cfg.lora.dropout,
+        "overrides": sets or [],
     }
 
 
-def child(arm: str, pack: str, n: int, dev: int, max_length: int) -> None:
+def child(arm: str, pack: str, n: int, dev: int, max_length: int, sets: list[str]) -> None:
     if arm.startswith("plain"):
         out = arm_plain(pack, n, dev, arm == "plain_compact", max_length)
     else:
-        out = arm_vft(pack, n, dev, "fp32" if arm == "vft_fp32" else "auto", max_length)
+        out = arm_vft(pack, n, dev, "fp32" if arm == "vft_fp32" else "auto", max_length, sets)
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print("RESULT " + json.dumps(out))
+
+
+def _percent(share: float | None) -> str:
+    return "-" if share is None else f"{share:.1%}"
 
 
 def main() -> None:
@@ -172,19 +184,24 @@ def main() -> None:
     ap.add_argument("--examples", type=int, default=96)
     ap.add_argument("--dev", type=int, default=24)
     ap.add_argument("--max-length", type=int, default=512)
-    ap.add_argument("--arms", default=",".join(ARMS))
+    ap.add_argument("--arms", help="comma-separated (default: all; vft_auto only where the CPU has native bf16)")
+    ap.add_argument("--set", dest="sets", action="append", default=[], help="vft arm config override key=value")
     ap.add_argument("--arm", choices=ARMS, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.arm:
-        child(args.arm, args.pack, args.examples, args.dev, args.max_length)
+        child(args.arm, args.pack, args.examples, args.dev, args.max_length, args.sets)
         return
     from core.machine import cpu_name, cpu_supports_bf16
 
-    peaks = {"fp32": matmul_peak("float32"), "bf16": matmul_peak("bfloat16")}
+    native_bf16 = cpu_supports_bf16()
+    # without native bf16 the bf16 peak is an emulation (minutes to measure) and no arm runs in bf16
+    peaks = {"fp32": matmul_peak("float32"), "bf16": matmul_peak("bfloat16") if native_bf16 else None}
     arms: dict[str, dict[str, Any]] = {}
-    for arm in args.arms.split(","):
+    chosen = args.arms.split(",") if args.arms else [a for a in ARMS if a != "vft_auto" or native_bf16]
+    for arm in chosen:
         cmd = [sys.executable, "-m", "bench.train_throughput", "--arm", arm, "--pack", args.pack, "--examples",
-               str(args.examples), "--dev", str(args.dev), "--max-length", str(args.max_length)]  # fmt: skip
+               str(args.examples), "--dev", str(args.dev), "--max-length", str(args.max_length),
+               *(f"--set={kv}" for kv in args.sets)]  # fmt: skip
         proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "TQDM_DISABLE": "1"})
         line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")), None)
         if line is None:
@@ -192,9 +209,10 @@ def main() -> None:
         arms[arm] = a = json.loads(line[7:])
         a["examples_per_s"] = a["examples"] / a["seconds"]
         a["tokens_per_s"] = a["tokens"] / a["seconds"]
-        a["mfu"] = a["tokens_per_s"] * 4 * PARAMS / peaks[a["precision"]]
+        peak = peaks.get(a["precision"])
+        a["mfu"] = a["tokens_per_s"] * 4 * PARAMS / peak if peak else None
         print(f"{arm}: {a['examples_per_s']:.3f} examples/s, {a['tokens_per_s']:.0f} tokens/s", flush=True)
-    rows = [[name, a["precision"], a["examples_per_s"], a["tokens_per_s"], f"{a['mfu']:.1%}", a["peak_rss_mb"],
+    rows = [[name, a["precision"], a["examples_per_s"], a["tokens_per_s"], _percent(a["mfu"]), a["peak_rss_mb"],
              a["eval_loss"]] for name, a in arms.items()]  # fmt: skip
     print(table(["arm", "precision", "examples/s", "tokens/s", "MFU", "peak RSS MB", "held-out loss"], rows))
     ratios = {}
@@ -203,8 +221,9 @@ def main() -> None:
             if base in arms and arm in arms:
                 ratios[f"{arm}/{base}"] = arms[arm]["examples_per_s"] / arms[base]["examples_per_s"]
     print("examples/s ratios: " + ", ".join(f"{k} {v:.2f}x" for k, v in ratios.items()))
-    print(f"CPU: {cpu_name()}; native bf16: {cpu_supports_bf16()}; matmul peaks fp32 {peaks['fp32'] / 1e9:.0f}, "
-          f"bf16 {peaks['bf16'] / 1e9:.0f} GFLOP/s")  # fmt: skip
+    bf16_peak = f"{peaks['bf16'] / 1e9:.0f} GFLOP/s" if peaks["bf16"] else "not measured (no native bf16)"
+    print(f"CPU: {cpu_name()}; native bf16: {native_bf16}; matmul peaks fp32 {peaks['fp32'] / 1e9:.0f} GFLOP/s, "
+          f"bf16 {bf16_peak}")  # fmt: skip
     name = "train_throughput" if args.pack == "legal" else f"train_throughput_{args.pack}"
     print(f"wrote {save(name, {'arms': arms, 'ratios': ratios, 'matmul_peak_flops': peaks, 'settings': vars(args)})}")
 

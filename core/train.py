@@ -288,8 +288,8 @@ def build_trainer(
     """Tokenized data, the model (LoRA / QLoRA) and trl's SFTTrainer, exactly as `vft train` runs them."""
     import torch
     from transformers import EarlyStoppingCallback
-    from trl import SFTTrainer
 
+    from core.completion_loss import completion_trainer_class
     from core.models import load_model, load_tokenizer
 
     training, remote = cfg.training, cfg.model.trust_remote_code
@@ -319,6 +319,10 @@ def build_trainer(
             "tokens (prompt + answer); raise max_length"
         )
     model = load_model(model_path, quantization=quantization, precision=precision, trust_remote_code=remote)
+    if training.packing:
+        from core.packed_attention import use_for_packed_training
+
+        use_for_packed_training(model)
     if quantization == "4bit":
         from peft import prepare_model_for_kbit_training
 
@@ -341,7 +345,7 @@ def build_trainer(
         )
     if args.load_best_model_at_end and training.early_stopping_patience is not None:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=training.early_stopping_patience))
-    trainer = SFTTrainer(
+    trainer = completion_trainer_class()(
         model=model,
         args=args,
         train_dataset=train_ds,

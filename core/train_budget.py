@@ -23,7 +23,6 @@ TIMED_MICRO_BATCHES = 2  # after one untimed warm-up pass
 # EPYC ran 10.76 s per step against 9.33 s of timed passes (2026-12-02)
 OVERHEAD = 1.15
 EVAL_PASS_FRACTION = 1 / 3  # a forward pass costs about a third of forward + backward
-_MODEL_INPUTS = ("input_ids", "attention_mask", "position_ids", "labels")
 
 
 @dataclass
@@ -78,10 +77,10 @@ def time_passes(trainer: Any, passes: int) -> list[float]:
     device = trainer.args.device
     seconds: list[float] = []
     for _, batch in zip(range(passes), loader, strict=False):
-        inputs = {k: v.to(device) for k, v in batch.items() if k in _MODEL_INPUTS}
+        inputs = {k: v.to(device) if hasattr(v, "to") else v for k, v in batch.items()}
         start = time.perf_counter()
         with trainer.accelerator.autocast():
-            loss = model(**inputs).loss
+            loss = trainer.compute_loss(model, inputs)  # the loss the optimizer steps will run
         loss.backward()
         seconds.append(time.perf_counter() - start)
         model.zero_grad(set_to_none=True)

@@ -1,0 +1,113 @@
+"""Each training-speed lever measured alone, side by side in one process: forward + backward of the same packed
+training rows of a pack's sample (the path `vft train` runs), with the levers added one at a time:
+
+1. trl's loss (every position projected through the vocabulary on a CPU), LoRA dropout 0.05, SDPA with the packed
+   rows' block-diagonal mask: the recipe before these levers;
+2. + the loss on supervised positions only (core/completion_loss.py);
+3. + LoRA dropout 0 (the default now);
+4. + per-document causal attention in packed rows (core/packed_attention.py).
+
+Configurations are timed in turns (round-robin over repeats), so drifting machine speed hits them alike; the
+median seconds per micro-batch and the speed-up over configuration 1 are reported.
+
+python -m bench.train_levers [--pack legal] [--rows 4] [--repeats 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.common import save, table
+
+LEVERS = ("trl_loss+dropout+masked_sdpa", "+supervised_loss", "+no_dropout", "+packed_attention")
+
+
+def _trainer(pack: Any, train: list, dropout: float) -> Any:
+    from core.config import build_config
+    from core.models import resolve
+    from core.run_folder import RunFolder
+    from core.train import build_trainer
+
+    cfg = build_config(
+        pack_defaults=pack.default_config(),
+        overrides={"pack": pack.name, "epochs": 1, "save_steps": 10**6, "eval_steps": 10**6, "precision": "fp32",
+                   "lora": {"dropout": dropout}},
+    )  # fmt: skip
+    folder = RunFolder(Path(tempfile.mkdtemp(prefix="vft-levers-")))
+    return build_trainer(
+        pack, cfg, train, [], folder, model_path=resolve("smollm2-135m"), precision="fp32", quantization="none"
+    ).trainer
+
+
+def _pass(trainer: Any, batch: dict[str, Any], trl_loss: bool, attention: str) -> float:
+    from trl import SFTTrainer
+
+    model = trainer.model
+    model.get_base_model().set_attn_implementation(attention)
+    inputs = {k: v for k, v in batch.items() if hasattr(v, "shape")}
+    loss_fn = SFTTrainer.compute_loss if trl_loss else type(trainer).compute_loss
+    started = time.perf_counter()
+    loss_fn(trainer, model, dict(inputs)).backward()
+    seconds = time.perf_counter() - started
+    model.zero_grad(set_to_none=True)
+    return seconds
+
+
+def main() -> None:
+    import random
+
+    from core.data import prepare_splits
+    from core.machine import cpu_name, cpu_supports_bf16
+    from core.pack import get_pack
+    from core.packed_attention import register
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--pack", default="legal")
+    ap.add_argument("--rows", type=int, default=4, help="packed training rows timed per configuration and repeat")
+    ap.add_argument("--repeats", type=int, default=3)
+    args = ap.parse_args()
+
+    pack = get_pack(args.pack)
+    splits = prepare_splits(pack, pack.sample_data_path(), eval_fraction=0.1, test_fraction=0.2, seed=42)
+    train = random.Random(0).sample(splits.train, min(96, len(splits.train)))
+    with_dropout, without = _trainer(pack, train, 0.05), _trainer(pack, train, 0.0)
+    batches = [b for _, b in zip(range(args.rows + 1), with_dropout.get_train_dataloader(), strict=False)]
+    for trainer in (with_dropout, without):
+        trainer.model.train()
+    packed = register()
+    configs = {
+        LEVERS[0]: (with_dropout, True, "sdpa"),
+        LEVERS[1]: (with_dropout, False, "sdpa"),
+        LEVERS[2]: (without, False, "sdpa"),
+        LEVERS[3]: (without, False, packed),
+    }
+    for trainer, trl_loss, attention in configs.values():  # warm-up, untimed
+        _pass(trainer, batches[0], trl_loss, attention)
+    times: dict[str, list[float]] = {name: [] for name in configs}
+    for _ in range(args.repeats):
+        for batch in batches[1:]:
+            for name, (trainer, trl_loss, attention) in configs.items():
+                times[name].append(_pass(trainer, batch, trl_loss, attention))
+    tokens = statistics.mean(int(b["input_ids"].numel()) for b in batches[1:])
+    first = statistics.median(times[LEVERS[0]])
+    results = {
+        name: {"median_s": statistics.median(ts), "min_s": min(ts), "max_s": max(ts),
+               "speedup_vs_first": first / statistics.median(ts), "passes": len(ts)}
+        for name, ts in times.items()
+    }  # fmt: skip
+    rows = [
+        [name, r["median_s"], r["min_s"], r["max_s"], f"{r['speedup_vs_first']:.2f}x"] for name, r in results.items()
+    ]
+    print(table(["configuration (cumulative)", "median s / row", "min", "max", "speed-up"], rows))
+    print(f"{args.rows} packed rows of ~{tokens:.0f} tokens, {args.repeats} repeats each, fp32; CPU: {cpu_name()}; "
+          f"native bf16: {cpu_supports_bf16()}")  # fmt: skip
+    print(f"wrote {save('train_levers', {'levers': results, 'tokens_per_row': tokens, 'settings': vars(args)})}")
+
+
+if __name__ == "__main__":
+    main()
