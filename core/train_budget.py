@@ -76,6 +76,7 @@ def time_passes(trainer: Any, passes: int) -> list[float]:
     loader = trainer.get_train_dataloader()
     device = trainer.args.device
     seconds: list[float] = []
+    tokens_before = getattr(trainer, "_total_train_tokens", None)
     for _, batch in zip(range(passes), loader, strict=False):
         inputs = {k: v.to(device) if hasattr(v, "to") else v for k, v in batch.items()}
         start = time.perf_counter()
@@ -84,6 +85,9 @@ def time_passes(trainer: Any, passes: int) -> list[float]:
         loss.backward()
         seconds.append(time.perf_counter() - start)
         model.zero_grad(set_to_none=True)
+    if tokens_before is not None:  # the probe's tokens and metrics are not part of training's log
+        trainer._total_train_tokens = tokens_before
+        trainer._metrics["train"].clear()
     return seconds
 
 

@@ -161,3 +161,24 @@ def small_run(tiny_model, tmp_path_factory) -> Path:
         }
     )
     return train_and_evaluate("legal", cfg, name="small")
+
+
+@pytest.fixture
+def tiny_trainer(tiny_model, clause_file, tmp_path):
+    """`vft train`'s trainer (build_trainer) on the tiny model and the clause file, LoRA dropout 0."""
+    from core.config import build_config
+    from core.pack import get_pack
+    from core.run_folder import RunFolder
+    from core.train import build_trainer
+
+    pack = get_pack("legal")
+    examples = pack.load(clause_file).examples
+    cfg = build_config(
+        pack_defaults=pack.default_config(),
+        overrides={"pack": "legal", "max_length": 256, "save_steps": 10**6, "eval_steps": 10**6,
+                   "lora": {"dropout": 0.0}},
+    )  # fmt: skip
+    folder = RunFolder(tmp_path / "run")
+    return build_trainer(
+        pack, cfg, examples, [], folder, model_path=str(tiny_model), precision="fp32", quantization="none"
+    )

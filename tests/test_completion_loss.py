@@ -19,26 +19,6 @@ def test_targets_are_the_labels_of_the_following_token():
     assert targets.tolist() == [7, 8, 9, 5]  # row-major, as a boolean mask returns them
 
 
-@pytest.fixture
-def prepared(tiny_model, clause_file, tmp_path):
-    from core.config import build_config
-    from core.pack import get_pack
-    from core.run_folder import RunFolder
-    from core.train import build_trainer
-
-    pack = get_pack("legal")
-    examples = pack.load(clause_file).examples
-    cfg = build_config(
-        pack_defaults=pack.default_config(),
-        overrides={"pack": "legal", "max_length": 256, "save_steps": 10**6, "eval_steps": 10**6,
-                   "lora": {"dropout": 0.0}},
-    )  # fmt: skip
-    folder = RunFolder(tmp_path / "run")
-    return build_trainer(
-        pack, cfg, examples, [], folder, model_path=str(tiny_model), precision="fp32", quantization="none"
-    )
-
-
 def _packed_batch(trainer):
     batch = next(iter(trainer.get_train_dataloader()))
     assert batch["input_ids"].shape[0] == 1 and (batch["labels"] != -100).sum() < batch["labels"].numel() / 2
@@ -57,10 +37,10 @@ def _loss_and_grads(loss_fn, trainer, batch, **kwargs):
 
 
 @pytest.mark.parametrize("num_items", [None, 37])
-def test_the_loss_and_its_gradients_equal_trls_fused_loss(prepared, num_items):
+def test_the_loss_and_its_gradients_equal_trls_fused_loss(tiny_trainer, num_items):
     from trl import SFTTrainer
 
-    trainer = prepared.trainer
+    trainer = tiny_trainer.trainer
     assert isinstance(trainer, completion_trainer_class())
     batch = _packed_batch(trainer)
     kwargs = {} if num_items is None else {"num_items_in_batch": num_items}
@@ -75,8 +55,8 @@ def test_the_loss_and_its_gradients_equal_trls_fused_loss(prepared, num_items):
         torch.testing.assert_close(grad, their_grads[name], rtol=1e-4, atol=1e-6, msg=name)
 
 
-def test_only_the_supervised_positions_reach_the_lm_head(prepared):
-    trainer = prepared.trainer
+def test_only_the_supervised_positions_reach_the_lm_head(tiny_trainer):
+    trainer = tiny_trainer.trainer
     batch = _packed_batch(trainer)
     head = trainer.model.get_output_embeddings()
     rows: list[int] = []

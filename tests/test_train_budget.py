@@ -57,3 +57,13 @@ def test_the_budget_record_reads_back_and_says_what_happened():
 def test_the_budget_must_be_positive():
     with pytest.raises(ConfigError, match="max_minutes"):
         build_config(overrides={"max_minutes": 0})
+
+
+def test_the_probe_leaves_no_trace_in_trainings_token_count_or_metrics(tiny_trainer):
+    from core.train_budget import time_passes
+
+    trainer = tiny_trainer.trainer
+    before = trainer._total_train_tokens
+    seconds = time_passes(trainer, 2)
+    assert len(seconds) == 2 and all(s > 0 for s in seconds)
+    assert trainer._total_train_tokens == before and not trainer._metrics["train"]
