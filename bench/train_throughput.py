@@ -3,10 +3,11 @@ bundled sample), one epoch, each arm in its own process (peak RSS is per process
 
 - plain TRL, full prompt: SFTTrainer with its CPU defaults (fp32, padded batches of 8, gradient checkpointing) and
   the pack's full prompt;
-- plain TRL, compact prompt: the same recipe with the adapter's compact prompt (the stricter comparison: the prompt
-  is then not a difference between the arms);
+- plain TRL, compact / minimal prompt: the same recipe with the pack's compact prompt (no label definitions) or
+  its minimal one (no label list); the arm with the prompt `vft train` uses is the stricter comparison: the prompt is
+  then not a difference between the arms;
 - vft train, fp32: `core.train.train` as `vft train` runs it (pre-tokenized completion-only examples packed
-  padding-free, no checkpointing, compact prompt), forced to fp32;
+  padding-free, no checkpointing, the pack's default adapter prompt), forced to fp32;
 - vft train, auto: the same with `precision: auto` (bf16 weights + autocast where the CPU has native bf16).
 
 Reported: training examples/s, tokens/s, MFU against matmul peaks measured in the same run (fp32 and bf16; ~4 x
@@ -39,7 +40,8 @@ from bench.common import save, table
 LORA = {"r": 16, "alpha": 32, "dropout": 0.05}
 PLAIN_BATCH = 8
 PARAMS = 134.5e6
-ARMS = ("plain_full", "plain_compact", "vft_fp32", "vft_auto")
+PLAIN_STYLES = {"plain_full": "full", "plain_compact": "compact", "plain_minimal": "minimal"}
+ARMS = (*PLAIN_STYLES, "vft_fp32", "vft_auto")
 
 
 def matmul_peak(dtype_name: str, n: int = 2048, reps: int = 8) -> float:
@@ -64,7 +66,7 @@ def _data(pack_name: str, n: int, dev_n: int) -> tuple[Any, list, list]:
     return pack, train, splits.dev[:dev_n]
 
 
-def held_out_loss(model: Any, tokenizer: Any, pack: Any, dev: list, compact: bool, max_length: int) -> float:
+def held_out_loss(model: Any, tokenizer: Any, pack: Any, dev: list, style: str, max_length: int) -> float:
     """Mean cross-entropy per answer token over the dev examples."""
     import torch
 
@@ -74,7 +76,7 @@ def held_out_loss(model: Any, tokenizer: Any, pack: Any, dev: list, compact: boo
     total = count = 0.0
     with torch.no_grad():
         for ex in dev:
-            tok = tokenize_example(tokenizer, pack.prompt_messages(ex, compact=compact), ex.target, max_length)
+            tok = tokenize_example(tokenizer, pack.prompt_messages(ex, style=style), ex.target, max_length)
             ids = torch.tensor([tok.input_ids])
             mask = torch.tensor(tok.completion_mask[1:], dtype=torch.bool)
             logits = model(input_ids=ids).logits[0, :-1].float()
@@ -84,7 +86,7 @@ def held_out_loss(model: Any, tokenizer: Any, pack: Any, dev: list, compact: boo
     return total / max(count, 1)
 
 
-def arm_plain(pack_name: str, n: int, dev_n: int, compact: bool, max_length: int) -> dict[str, Any]:
+def arm_plain(pack_name: str, n: int, dev_n: int, style: str, max_length: int) -> dict[str, Any]:
     """What the TRL docs lead a user to write, made to run on a CPU."""
     from datasets import Dataset
     from peft import LoraConfig
@@ -98,7 +100,7 @@ def arm_plain(pack_name: str, n: int, dev_n: int, compact: bool, max_length: int
     path = resolve("smollm2-135m")
     tokenizer = AutoTokenizer.from_pretrained(path)
     rows = [
-        {"prompt": pack.prompt_messages(ex, compact=compact),
+        {"prompt": pack.prompt_messages(ex, style=style),
          "completion": [{"role": "assistant", "content": ex.target}]}
         for ex in train
     ]  # fmt: skip
@@ -115,20 +117,28 @@ def arm_plain(pack_name: str, n: int, dev_n: int, compact: bool, max_length: int
                                target_modules="all-linear", task_type="CAUSAL_LM"),
     )  # fmt: skip
     tokens = sum(
-        len(tokenize_example(tokenizer, pack.prompt_messages(ex, compact=compact), ex.target, max_length).input_ids)
+        len(tokenize_example(tokenizer, pack.prompt_messages(ex, style=style), ex.target, max_length).input_ids)
         for ex in train
     )
     started = time.perf_counter()
     trainer.train()
     seconds = time.perf_counter() - started
-    loss = held_out_loss(trainer.model, tokenizer, pack, dev, compact, max_length)
-    return {"seconds": seconds, "examples": len(train), "tokens": tokens, "eval_loss": loss, "precision": "fp32"}
+    loss = held_out_loss(trainer.model, tokenizer, pack, dev, style, max_length)
+    return {
+        "seconds": seconds,
+        "examples": len(train),
+        "tokens": tokens,
+        "eval_loss": loss,
+        "precision": "fp32",
+        "prompt": style,
+    }
 
 
 def arm_vft(
     pack_name: str, n: int, dev_n: int, precision: str, max_length: int, sets: list[str] | None = None
 ) -> dict[str, Any]:
-    """The path `vft train` takes (core.train.train), compact prompt, the pack's defaults but for `sets`."""
+    """The path `vft train` takes (core.train.train) with the pack's defaults (its adapter prompt included) but
+    for `sets`."""
     from core.config import build_config, parse_overrides
     from core.models import load_model, resolve, resolve_precision
     from core.train import train
@@ -139,7 +149,7 @@ def arm_vft(
         pack_defaults=pack.default_config(),
         overrides={"pack": pack_name, "epochs": 1, "save_steps": 10_000, "eval_steps": 10_000, "learning_rate": 4e-4,
                    "lora": {"r": LORA["r"], "alpha": LORA["alpha"]}, "logging_steps": 1, "max_length": max_length,
-                   "precision": precision, "prompt": "compact", **parse_overrides(sets or [])},
+                   "precision": precision, **parse_overrides(sets or [])},
     )  # fmt: skip
     resolved = resolve_precision(cfg.model.precision)
     with tempfile.TemporaryDirectory() as tmp:
@@ -152,7 +162,7 @@ def arm_vft(
 
         base = load_model(path, precision="fp32", for_training=False)
         model = PeftModel.from_pretrained(base, str(result.adapter_dir))
-        loss = held_out_loss(model, load_tokenizer(path), pack, dev, True, max_length)
+        loss = held_out_loss(model, load_tokenizer(path), pack, dev, cfg.training.prompt, max_length)
     return {
         "seconds": result.train_runtime_s,
         "examples": result.train_tokens.examples,
@@ -161,13 +171,14 @@ def arm_vft(
         "precision": resolved,
         "optimizer_steps": result.global_step,
         "lora_dropout": cfg.lora.dropout,
+        "prompt": cfg.training.prompt,
         "overrides": sets or [],
     }
 
 
 def child(arm: str, pack: str, n: int, dev: int, max_length: int, sets: list[str]) -> None:
-    if arm.startswith("plain"):
-        out = arm_plain(pack, n, dev, arm == "plain_compact", max_length)
+    if arm in PLAIN_STYLES:
+        out = arm_plain(pack, n, dev, PLAIN_STYLES[arm], max_length)
     else:
         out = arm_vft(pack, n, dev, "fp32" if arm == "vft_fp32" else "auto", max_length, sets)
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -216,7 +227,7 @@ def main() -> None:
              a["eval_loss"]] for name, a in arms.items()]  # fmt: skip
     print(table(["arm", "precision", "examples/s", "tokens/s", "MFU", "peak RSS MB", "held-out loss"], rows))
     ratios = {}
-    for base in ("plain_full", "plain_compact"):
+    for base in PLAIN_STYLES:
         for arm in ("vft_fp32", "vft_auto"):
             if base in arms and arm in arms:
                 ratios[f"{arm}/{base}"] = arms[arm]["examples_per_s"] / arms[base]["examples_per_s"]

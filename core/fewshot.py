@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 
+from core.config import PromptStyle
 from core.formatting import Messages
 from core.pack import Example, Pack
 
@@ -41,10 +42,10 @@ def random_shots(train: Sequence[Example], k: int, seed: int, example_id: str) -
 
 
 def few_shot_messages(
-    pack: Pack, example: Example | str, shots: Sequence[Example], *, compact: bool = False
+    pack: Pack, example: Example | str, shots: Sequence[Example], *, style: PromptStyle = "full"
 ) -> Messages:
     """System prompt, then each shot as a user/assistant turn pair, then the real input."""
-    messages = pack.prompt_messages(example, compact=compact)
+    messages = pack.prompt_messages(example, style=style)
     system, rest = messages[:1], messages[1:]
     turns: Messages = []
     for shot in shots:

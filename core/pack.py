@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from core.config import PromptStyle
 from core.errors import ConfigError, PackNotFoundError
 
 if TYPE_CHECKING:
@@ -193,17 +194,29 @@ class Pack(ABC):
         pack has no compact form and uses its full prompt."""
         return None
 
+    def minimal_system_prompt(self) -> str | None:
+        """The task and the answer format alone (training.prompt: minimal), for an adapter that learns the label
+        names or fields from its training answers. None = the pack has no such form: its compact (else full) prompt
+        is used."""
+        return None
+
+    def system_prompt_for(self, style: PromptStyle) -> str:
+        """The system prompt of a style, falling back minimal -> compact -> full where a pack has no such form."""
+        shorter = {"minimal": (self.minimal_system_prompt, self.compact_system_prompt),
+                   "compact": (self.compact_system_prompt,)}.get(style, ())  # fmt: skip
+        return next((text for make in shorter if (text := make())), None) or self.system_prompt()
+
     def user_message(self, text: str) -> str:
         return text
 
-    def prompt_messages(self, example_or_text: Example | str, *, compact: bool = False) -> list[dict[str, str]]:
+    def prompt_messages(self, example_or_text: Example | str, *, style: PromptStyle = "full") -> list[dict[str, str]]:
         if isinstance(example_or_text, Example):
             if example_or_text.prompt is not None:
                 return [dict(m) for m in example_or_text.prompt]
             text = example_or_text.text
         else:
             text = example_or_text
-        system = (self.compact_system_prompt() if compact else None) or self.system_prompt()
+        system = self.system_prompt_for(style)
         return [
             {"role": "system", "content": system},
             {"role": "user", "content": self.user_message(text)},

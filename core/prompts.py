@@ -1,5 +1,5 @@
 """The prompt a fine-tuned adapter is trained with and must be prompted with, built in one place for training,
-evaluation, `vft predict`, the demos and serving: the pack's full or compact prompt (training.prompt) and, with
+evaluation, `vft predict`, the demos and serving: the pack's full, compact or minimal prompt (training.prompt) and, with
 training.retrieval_k > 0, the k most similar training examples as turns before the input (retrieval-augmented
 fine-tuning). A training example never sees itself among its neighbours."""
 
@@ -17,12 +17,12 @@ def adapter_prompt(
 ) -> Messages:
     from core.fewshot import few_shot_messages
 
-    compact = cfg.training.prompt == "compact"
+    style = cfg.training.prompt
     k = cfg.training.retrieval_k
     chat_file_prompt = isinstance(example, Example) and example.prompt is not None
     if not k or retriever is None or chat_file_prompt:
-        return pack.prompt_messages(example, compact=compact)
+        return pack.prompt_messages(example, style=style)
     text = example.text if isinstance(example, Example) else example
     own_id = example.id if isinstance(example, Example) and exclude_self else None
     shots = retriever.nearest(text, k, exclude_id=own_id)
-    return few_shot_messages(pack, example, shots, compact=compact)
+    return few_shot_messages(pack, example, shots, style=style)

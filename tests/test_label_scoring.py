@@ -125,3 +125,29 @@ def test_trained_and_served_prompts_are_the_same(small_run):
         assert all(math.isclose(sum(r["probabilities"].values()), 1.0) for r in rows)
     finally:
         shutil.rmtree(run, ignore_errors=True)
+
+
+@pytest.mark.parametrize("style", ["full", "compact", "minimal"])
+def test_each_prompt_style_is_shorter_and_the_adapter_prompt_follows_the_config(style):
+    from core.config import build_config
+    from core.pack import get_pack
+    from core.prompts import adapter_prompt
+
+    pack = get_pack("legal")
+    pack.fit([Example(f"{lab}-0", TEMPLATES[lab].format("Ohio"), pack.target(lab), lab) for lab in LABELS])
+    system = adapter_prompt(pack, build_config(overrides={"prompt": style}), "Some clause.")[0]["content"]
+    assert system == pack.system_prompt_for(style)
+    names_labels = all(label in system for label in LABELS)
+    assert names_labels == (style != "minimal")  # minimal: task and answer format only
+    full, compact, minimal = (len(pack.system_prompt_for(s)) for s in ("full", "compact", "minimal"))
+    assert full > compact > minimal and '{"label": "<label>"}' in pack.system_prompt_for("minimal")
+
+
+def test_a_pack_without_a_minimal_prompt_falls_back_to_its_compact_then_full_prompt():
+    from core.pack import get_pack
+
+    clinical, ecommerce = get_pack("clinical"), get_pack("ecommerce")
+    assert clinical.minimal_system_prompt() is None
+    assert clinical.system_prompt_for("minimal") == clinical.compact_system_prompt()
+    assert ecommerce.compact_system_prompt() is None
+    assert ecommerce.system_prompt_for("minimal") == ecommerce.system_prompt()

@@ -1,0 +1,136 @@
+"""Choose a training setting on dev data, never on the test split: each candidate is trained on the same data with the
+same schedule, then scored on the run's *dev* split only: the pack's headline metric for the fine-tuned system
+(paired bootstrap interval of the difference from the first candidate) and the mean cross-entropy of the answer
+tokens under each adapter's own prompt. Training time and tokens per example are reported beside them, since a
+cheaper setting that is as good on dev buys more data or epochs inside the same budget.
+
+python -m bench.choose_on_dev legal --candidates 'prompt=compact;prompt=minimal' [--data FILE] [--set k=v ...]
+    [--tag NAME]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.common import save, table
+
+
+def dev_answer_loss(run_dir: Path) -> float:
+    """Mean cross-entropy per answer token on the dev split, each example under the adapter's own prompt."""
+    import torch
+
+    from core.formatting import tokenize_example
+    from core.loaded_run import open_run
+
+    loaded = open_run(run_dir, precision="fp32", require_adapter=True)
+    total = count = 0.0
+    with torch.no_grad():
+        for ex in loaded.folder.load_split("dev"):
+            tok = tokenize_example(loaded.tokenizer, loaded.prompt(ex, tuned=True), ex.target, loaded.max_length)
+            ids = torch.tensor([tok.input_ids], device=loaded.model.device)
+            mask = torch.tensor(tok.completion_mask[1:], dtype=torch.bool)
+            logits = loaded.model(input_ids=ids).logits[0, :-1].float().cpu()
+            losses = torch.nn.functional.cross_entropy(logits, ids[0, 1:].cpu(), reduction="none")
+            total += float(losses[mask].sum())
+            count += int(mask.sum())
+    return total / max(count, 1)
+
+
+def dev_predictions(run_dir: Path, system: str) -> tuple[float, dict[str, dict[str, Any]]]:
+    """(headline, {example id: prediction row}) of one system on the run's dev split, scored as
+    bench.common.score_on_dev scores it (a scratch folder with dev as its held-out split)."""
+    import shutil
+    import tempfile
+
+    from core.evaluation import evaluate_run
+    from core.run_folder import RunFolder
+
+    source = RunFolder.open(run_dir)
+    with tempfile.TemporaryDirectory(prefix="vft-dev-") as tmp:
+        scratch = RunFolder(Path(tmp) / "dev")
+        scratch.path.mkdir()
+        shutil.copy(source.config_path, scratch.config_path)
+        shutil.copy(source.pack_state_path, scratch.pack_state_path)
+        (scratch.path / "adapter").symlink_to(source.adapter_dir.resolve())
+        scratch.save_splits({"train": source.load_split("train"), "dev": [], "test": source.load_split("dev")})
+        results = evaluate_run(scratch, systems=[system], show_progress=False)
+        rows = {r["id"]: r for r in scratch.read_predictions(system)}
+    return results.systems[system].headline, rows
+
+
+def paired_difference(pack: Any, rows: dict[str, dict[str, Any]], first: dict[str, dict[str, Any]]) -> dict[str, float]:
+    """This candidate's dev headline minus the first candidate's, with a paired bootstrap interval over the
+    examples both scored."""
+    from core.stats import paired_bootstrap
+
+    ids = sorted(rows.keys() & first.keys())
+    refs = [rows[i]["reference"] for i in ids]
+    scorers = {
+        "this": pack.headline_scorer([rows[i]["parsed"] for i in ids], refs),
+        "first": pack.headline_scorer([first[i]["parsed"] for i in ids], refs),
+    }
+    return paired_bootstrap(scorers, len(ids), seed=42).difference("this", "first").as_dict()
+
+
+def main() -> None:
+    from core.config import build_config, parse_overrides
+    from core.loaded_run import load_run_pack
+    from core.pack import get_pack
+    from core.pipeline import train_and_evaluate
+    from core.run_folder import RunFolder
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("pack")
+    ap.add_argument("--candidates", required=True, help="settings 'k=v,k=v;k=v' (the first is the reference)")
+    ap.add_argument("--data", help="training file (default: the pack's bundled sample)")
+    ap.add_argument("--set", dest="sets", action="append", default=[], help="config override for every candidate")
+    ap.add_argument("--system", default="tuned", help="system scored on dev")
+    ap.add_argument("--output-dir", default="runs/bench")
+    ap.add_argument("--tag", default="", help="suffix of the result file (bench/results/choose_on_dev_PACK_TAG.json)")
+    args = ap.parse_args()
+    pack = get_pack(args.pack)
+    candidates = [parse_overrides(c.split(",")) for c in args.candidates.split(";")]
+    rows, found, first = [], [], None
+    for lever in candidates:
+        cfg = build_config(
+            pack_defaults=pack.default_config(),
+            overrides={"pack": args.pack, "data": args.data or str(pack.sample_data_path()),
+                       "output_dir": args.output_dir, **parse_overrides(args.sets), **lever},
+        )  # fmt: skip
+        started = time.time()
+        name = f"{args.pack}-dev-{time.strftime('%Y%m%d-%H%M%S')}"
+        run = train_and_evaluate(args.pack, cfg, name=name, evaluate=False)
+        training = RunFolder.open(run).read_results().training
+        headline, predictions = dev_predictions(run, args.system)
+        loss = dev_answer_loss(run)
+        entry = {"lever": lever, "run_dir": str(run), "dev_headline": headline, "dev_answer_loss": loss,
+                 "train_runtime_s": training.train_runtime_s, "global_step": training.global_step,
+                 "tokens_per_example": training.train_tokens["tokens"] / max(training.train_tokens["examples"], 1),
+                 "dev_examples": len(predictions), "wall_s": time.time() - started}  # fmt: skip
+        if first is None:
+            first = predictions
+        else:
+            fitted = load_run_pack(RunFolder.open(run))
+            entry["difference_vs_first"] = paired_difference(fitted, predictions, first)
+        found.append(entry)
+        print(f"{lever}: dev {pack.headline_metric} {headline:.3f}, dev answer loss {loss:.3f}", flush=True)
+    for e in found:
+        diff = e.get("difference_vs_first")
+        rows.append([
+            ",".join(f"{k}={v}" for k, v in e["lever"].items()), e["dev_headline"],
+            f"{diff['estimate']:+.3f} [{diff['low']:+.3f}, {diff['high']:+.3f}]" if diff else "-",
+            e["dev_answer_loss"], e["tokens_per_example"], e["global_step"], e["train_runtime_s"],
+        ])  # fmt: skip
+    header = ["setting", f"dev {pack.headline_metric}", "vs first [95% CI]", "dev answer loss", "tokens/example",
+              "steps", "training s"]  # fmt: skip
+    print(table(header, rows))
+    print(f"dev examples: {found[0]['dev_examples']}; system scored: {args.system}")
+    name = f"choose_on_dev_{args.pack}" + (f"_{args.tag}" if args.tag else "")
+    print(f"wrote {save(name, {'candidates': found, 'settings': vars(args)})}")
+
+
+if __name__ == "__main__":
+    main()
