@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import save, table
+from bench.common import dev_as_held_out, save, table
 
 
 def dev_answer_loss(run_dir: Path) -> float:
@@ -40,22 +40,10 @@ def dev_answer_loss(run_dir: Path) -> float:
 
 
 def dev_predictions(run_dir: Path, system: str) -> tuple[float, dict[str, dict[str, Any]]]:
-    """(headline, {example id: prediction row}) of one system on the run's dev split, scored as
-    bench.common.score_on_dev scores it (a scratch folder with dev as its held-out split)."""
-    import shutil
-    import tempfile
-
+    """(headline, {example id: prediction row}) of one system on the run's dev split."""
     from core.evaluation import evaluate_run
-    from core.run_folder import RunFolder
 
-    source = RunFolder.open(run_dir)
-    with tempfile.TemporaryDirectory(prefix="vft-dev-") as tmp:
-        scratch = RunFolder(Path(tmp) / "dev")
-        scratch.path.mkdir()
-        shutil.copy(source.config_path, scratch.config_path)
-        shutil.copy(source.pack_state_path, scratch.pack_state_path)
-        (scratch.path / "adapter").symlink_to(source.adapter_dir.resolve())
-        scratch.save_splits({"train": source.load_split("train"), "dev": [], "test": source.load_split("dev")})
+    with dev_as_held_out(run_dir) as scratch:
         results = evaluate_run(scratch, systems=[system], show_progress=False)
         rows = {r["id"]: r for r in scratch.read_predictions(system)}
     return results.systems[system].headline, rows

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -74,14 +76,13 @@ def table(headers: list[str], rows: list[list[Any]]) -> str:
     return "\n".join([line, sep, *body])
 
 
-def score_on_dev(run_dir: Path, systems: list[str]) -> dict[str, Any]:
-    """Score systems of a trained run on its *dev* split (for choosing levers without touching the test split): a
-    scratch run folder shares the run's config, pack state, adapter and training split, with dev as its held-out
-    split. Returns {system: headline}."""
+@contextmanager
+def dev_as_held_out(run_dir: Path) -> Iterator[Any]:
+    """A scratch run folder that shares the run's config, pack state, adapter and training split, with the run's dev
+    split as its held-out split: evaluation there scores dev, never the test split (for choosing levers)."""
     import shutil
     import tempfile
 
-    from core.evaluation import evaluate_run
     from core.run_folder import RunFolder
 
     source = RunFolder.open(run_dir)
@@ -92,6 +93,14 @@ def score_on_dev(run_dir: Path, systems: list[str]) -> dict[str, Any]:
         shutil.copy(source.pack_state_path, scratch.pack_state_path)
         (scratch.path / "adapter").symlink_to(source.adapter_dir.resolve())
         scratch.save_splits({"train": source.load_split("train"), "dev": [], "test": source.load_split("dev")})
+        yield scratch
+
+
+def score_on_dev(run_dir: Path, systems: list[str]) -> dict[str, Any]:
+    """Score systems of a trained run on its *dev* split. Returns {system: headline}."""
+    from core.evaluation import evaluate_run
+
+    with dev_as_held_out(run_dir) as scratch:
         results = evaluate_run(scratch, systems=systems, show_progress=False)
         return {name: s.headline for name, s in results.systems.items()}
 

@@ -1,0 +1,23 @@
+"""Choosing a setting on dev data: the dev scoring of bench.choose_on_dev / bench.common sees the run's dev split and
+never its test split, and a candidate compared with itself differs by exactly zero."""
+
+from __future__ import annotations
+
+from bench.choose_on_dev import dev_answer_loss, dev_predictions, paired_difference
+from bench.common import score_on_dev
+from core.loaded_run import load_run_pack
+from core.run_folder import RunFolder
+
+
+def test_dev_scoring_uses_the_dev_split_only_and_agrees_between_helpers(small_run):
+    folder = RunFolder.open(small_run)
+    dev_ids = {e.id for e in folder.load_split("dev")}
+    test_ids = {e.id for e in folder.load_split("test")}
+    assert dev_ids and test_ids and not dev_ids & test_ids
+    test_predictions = folder.read_predictions("tuned")
+    headline, rows = dev_predictions(small_run, "tuned")
+    assert set(rows) == dev_ids
+    assert score_on_dev(small_run, ["tuned"]) == {"tuned": headline}
+    assert paired_difference(load_run_pack(folder), rows, rows) == {"estimate": 0.0, "low": 0.0, "high": 0.0}
+    assert dev_answer_loss(small_run) > 0
+    assert folder.read_predictions("tuned") == test_predictions  # the run's own test predictions are untouched
