@@ -39,6 +39,17 @@ def dev_answer_loss(run_dir: Path) -> float:
     return total / max(count, 1)
 
 
+def setting_label(lever: dict[str, Any], prefix: str = "") -> str:
+    """{'lora': {'top_layers': 15}} -> 'lora.top_layers=15', as the setting was written on the command line."""
+    parts = []
+    for key, value in lever.items():
+        if isinstance(value, dict):
+            parts.append(setting_label(value, f"{prefix}{key}."))
+        else:
+            parts.append(f"{prefix}{key}={'null' if value is None else value}")
+    return ",".join(parts)
+
+
 def dev_predictions(run_dir: Path, system: str) -> tuple[float, dict[str, dict[str, Any]]]:
     """(headline, {example id: prediction row}) of one system on the run's dev split."""
     from core.evaluation import evaluate_run
@@ -108,7 +119,7 @@ def main() -> None:
     for e in found:
         diff = e.get("difference_vs_first")
         rows.append([
-            ",".join(f"{k}={v}" for k, v in e["lever"].items()), e["dev_headline"],
+            setting_label(e["lever"]), e["dev_headline"],
             f"{diff['estimate']:+.3f} [{diff['low']:+.3f}, {diff['high']:+.3f}]" if diff else "-",
             e["dev_answer_loss"], e["tokens_per_example"], e["global_step"], e["train_runtime_s"],
         ])  # fmt: skip

@@ -5,12 +5,13 @@ training rows of a pack's sample (the path `vft train` runs), with the levers ad
    rows' block-diagonal mask: the recipe before these levers;
 2. + the loss on supervised positions only (core/completion_loss.py);
 3. + LoRA dropout 0 (the default now);
-4. + per-document causal attention in packed rows (core/packed_attention.py).
+4. + per-document causal attention in packed rows (core/packed_attention.py);
+5. optionally (`--top-layers 15 10`), + LoRA on the last N blocks only (`lora.top_layers`).
 
 Configurations are timed in turns (round-robin over repeats), so drifting machine speed hits them alike; the
 median seconds per micro-batch and the speed-up over configuration 1 are reported.
 
-python -m bench.train_levers [--pack legal] [--rows 4] [--repeats 3]
+python -m bench.train_levers [--pack legal] [--rows 4] [--repeats 3] [--top-layers N ...]
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from bench.common import save, table
 LEVERS = ("trl_loss+dropout+masked_sdpa", "+supervised_loss", "+no_dropout", "+packed_attention")
 
 
-def _trainer(pack: Any, train: list, dropout: float) -> Any:
+def _trainer(pack: Any, train: list, dropout: float, top_layers: int | None = None) -> Any:
     from core.config import build_config
     from core.models import resolve
     from core.run_folder import RunFolder
@@ -36,7 +37,7 @@ def _trainer(pack: Any, train: list, dropout: float) -> Any:
     cfg = build_config(
         pack_defaults=pack.default_config(),
         overrides={"pack": pack.name, "epochs": 1, "save_steps": 10**6, "eval_steps": 10**6, "precision": "fp32",
-                   "lora": {"dropout": dropout}},
+                   "lora": {"dropout": dropout, "top_layers": top_layers}},
     )  # fmt: skip
     folder = RunFolder(Path(tempfile.mkdtemp(prefix="vft-levers-")))
     return build_trainer(
@@ -70,6 +71,7 @@ def main() -> None:
     ap.add_argument("--pack", default="legal")
     ap.add_argument("--rows", type=int, default=4, help="packed training rows timed per configuration and repeat")
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--top-layers", type=int, nargs="*", default=[], help="also time LoRA on the last N blocks only")
     args = ap.parse_args()
 
     pack = get_pack(args.pack)
@@ -77,7 +79,8 @@ def main() -> None:
     train = random.Random(0).sample(splits.train, min(96, len(splits.train)))
     with_dropout, without = _trainer(pack, train, 0.05), _trainer(pack, train, 0.0)
     batches = [b for _, b in zip(range(args.rows + 1), with_dropout.get_train_dataloader(), strict=False)]
-    for trainer in (with_dropout, without):
+    top = {n: _trainer(pack, train, 0.0, n) for n in args.top_layers}
+    for trainer in (with_dropout, without, *top.values()):
         trainer.model.train()
     packed = register()
     configs = {
@@ -86,6 +89,7 @@ def main() -> None:
         LEVERS[2]: (without, False, "sdpa"),
         LEVERS[3]: (without, False, packed),
     }
+    configs.update({f"+top_layers={n}": (trainer, False, packed) for n, trainer in top.items()})
     for trainer, trl_loss, attention in configs.values():  # warm-up, untimed
         _pass(trainer, batches[0], trl_loss, attention)
     times: dict[str, list[float]] = {name: [] for name in configs}

@@ -58,6 +58,13 @@ class LoraSettings(_Strict):
     target_modules: str | list[str] = Field(
         "all-linear", description="'all-linear' or a list of module names such as ['q_proj', 'v_proj']."
     )
+    top_layers: int | None = Field(
+        None,
+        ge=1,
+        description="Adapt only the last N transformer blocks (null: all). The backward pass then stops at the "
+        "lowest adapted block, so each step costs less; whether the adapter stays as good is a dev-data question "
+        "(bench.choose_on_dev).",
+    )
 
 
 class TrainingSettings(_Strict):

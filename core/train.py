@@ -159,14 +159,30 @@ def best_metric(training: TrainingSettings, pack: Pack) -> tuple[str, bool]:
     return "eval_loss", False
 
 
-def lora_config(lora: LoraSettings) -> Any:
+def lora_config(lora: LoraSettings, model: Any = None) -> Any:
+    """peft's LoraConfig; with `top_layers`, the model's block count and linear module names are read from `model`
+    (peft accepts a layer list only with named target modules, not 'all-linear')."""
     from peft import LoraConfig
 
+    targets: str | list[str] = lora.target_modules
+    layers: list[int] | None = None
+    if lora.top_layers is not None:
+        if model is None:
+            raise ValueError("lora.top_layers needs the model to count its blocks")
+        from core.lora_layers import block_count, linear_module_names
+
+        total = block_count(model)
+        if lora.top_layers > total:
+            raise ConfigError(f"lora.top_layers={lora.top_layers} but the model has {total} transformer blocks")
+        layers = list(range(total - lora.top_layers, total))
+        if targets == "all-linear":
+            targets = linear_module_names(model)
     return LoraConfig(
         r=lora.r,
         lora_alpha=lora.alpha,
         lora_dropout=lora.dropout,
-        target_modules=lora.target_modules,
+        target_modules=targets,
+        layers_to_transform=layers,
         task_type="CAUSAL_LM",
         bias="none",
     )
@@ -351,7 +367,7 @@ def build_trainer(
         train_dataset=train_ds,
         eval_dataset=dev_ds if len(dev_ds) else None,
         processing_class=tokenizer,
-        peft_config=lora_config(cfg.lora),
+        peft_config=lora_config(cfg.lora, model),
         callbacks=callbacks,
     )
     return PreparedTrainer(trainer, tokenizer, train_stats, dev_stats)

@@ -21,3 +21,11 @@ def test_dev_scoring_uses_the_dev_split_only_and_agrees_between_helpers(small_ru
     assert paired_difference(load_run_pack(folder), rows, rows) == {"estimate": 0.0, "low": 0.0, "high": 0.0}
     assert dev_answer_loss(small_run) > 0
     assert folder.read_predictions("tuned") == test_predictions  # the run's own test predictions are untouched
+
+
+def test_setting_labels_read_like_the_command_line():
+    from bench.choose_on_dev import setting_label
+    from core.config import parse_overrides
+
+    written = "lora.top_layers=null,prompt=compact,lora.r=8"
+    assert setting_label(parse_overrides(written.split(","))) == "lora.top_layers=null,lora.r=8,prompt=compact"
