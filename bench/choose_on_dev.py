@@ -50,14 +50,16 @@ def setting_label(lever: dict[str, Any], prefix: str = "") -> str:
     return ",".join(parts)
 
 
-def dev_predictions(run_dir: Path, system: str) -> tuple[float, dict[str, dict[str, Any]]]:
-    """(headline, {example id: prediction row}) of one system on the run's dev split."""
+def dev_predictions(run_dir: Path, system: str) -> tuple[float, dict[str, dict[str, Any]], dict[str, Any]]:
+    """(headline, {example id: prediction row}, every scalar metric) of one system on the run's dev split."""
     from core.evaluation import evaluate_run
 
     with dev_as_held_out(run_dir) as scratch:
         results = evaluate_run(scratch, systems=[system], show_progress=False)
         rows = {r["id"]: r for r in scratch.read_predictions(system)}
-    return results.systems[system].headline, rows
+    scores = results.systems[system].model_dump(mode="json")
+    scalars = {k: v for k, v in scores.items() if isinstance(v, int | float) and not isinstance(v, bool)}
+    return results.systems[system].headline, rows, scalars
 
 
 def paired_difference(pack: Any, rows: dict[str, dict[str, Any]], first: dict[str, dict[str, Any]]) -> dict[str, float]:
@@ -103,12 +105,13 @@ def main() -> None:
         name = f"{args.pack}-dev-{time.strftime('%Y%m%d-%H%M%S')}"
         run = train_and_evaluate(args.pack, cfg, name=name, evaluate=False)
         training = RunFolder.open(run).read_results().training
-        headline, predictions = dev_predictions(run, args.system)
+        headline, predictions, dev_metrics = dev_predictions(run, args.system)
         loss = dev_answer_loss(run)
         entry = {"lever": lever, "run_dir": str(run), "dev_headline": headline, "dev_answer_loss": loss,
                  "train_runtime_s": training.train_runtime_s, "global_step": training.global_step,
                  "tokens_per_example": training.train_tokens["tokens"] / max(training.train_tokens["examples"], 1),
-                 "dev_examples": len(predictions), "wall_s": time.time() - started}  # fmt: skip
+                 "dev_examples": len(predictions), "dev_metrics": dev_metrics,
+                 "wall_s": time.time() - started}  # fmt: skip
         if first is None:
             first = predictions
         else:

@@ -4,8 +4,12 @@ held-out products (split by product; variants folded into their parent; products
 split) with the publishable rate (headline, 95% paired-bootstrap interval) and its parts. Prints the metric table,
 the verdict and three generated examples per system.
 
-python -m bench.ecommerce_magento [--epochs 2]
+python -m bench.ecommerce_magento [--epochs 2] [-O training_copy=supported] [--set k=v]
 python -m bench.ecommerce_magento --reuse runs/bench/magento-...   # score an earlier run again (no training)
+
+A second shop through the user-column path (a CSV written by bench.import_magento1, a style file written for it):
+python -m bench.ecommerce_magento --data demo_store.csv -O style_file=bench/styles/magento1_demo_store.yaml \
+    -O attribute_columns=name,category,... --tag demo_store
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import time
 from pathlib import Path
 
 from bench.common import SHARED, reevaluate, result_rows, run_settings, save, table
-from core.config import build_config
+from core.config import build_config, parse_overrides
 from core.pack import get_pack
 from core.pipeline import train_and_evaluate
 from core.run_folder import RunFolder
@@ -32,24 +36,30 @@ def main() -> None:
     ap.add_argument("--epochs", type=float, default=2.0)
     ap.add_argument("--output-dir", default="runs/bench")
     ap.add_argument("--reuse", type=Path, help="an earlier run of this benchmark: evaluate it again, no training")
+    ap.add_argument("--data", type=Path, default=MAGENTO, help="catalogue (default: the Magento Luma fixtures)")
+    ap.add_argument("-O", dest="options", action="append", default=[], help="pack option key=value")
+    ap.add_argument("--set", dest="sets", action="append", default=[], help="config override key=value")
+    ap.add_argument("--tag", default="", help="suffix of the result file (bench/results/ecommerce_magento_TAG.json)")
     args = ap.parse_args()
     pack = get_pack("ecommerce")
     cfg = build_config(
         pack_defaults=pack.default_config(),
         overrides={
             "pack": "ecommerce",
-            "data": str(MAGENTO),
+            "data": str(args.data),
             "epochs": args.epochs,
             "max_eval_examples": 60,
             "eval_batch_size": 8,
             "output_dir": args.output_dir,
+            **parse_overrides(args.sets),
+            "pack_options": parse_overrides(args.options),
         },
     )
     started = time.time()
     run_dir = (
         reevaluate(args.reuse)
         if args.reuse
-        else train_and_evaluate("ecommerce", cfg, name=f"magento-{time.strftime('%Y%m%d-%H%M%S')}")
+        else train_and_evaluate("ecommerce", cfg, name=f"{args.tag or 'magento'}-{time.strftime('%Y%m%d-%H%M%S')}")
     )
     folder = RunFolder(run_dir)
     results = folder.read_results().model_dump(mode="json")
@@ -88,7 +98,7 @@ def main() -> None:
         "evaluated_at": results.get("evaluated_at"),
         "settings": run_settings(args, run_dir),
     }
-    print(f"wrote {save('ecommerce_magento', payload)}")
+    print(f"wrote {save('ecommerce_magento' + (f'_{args.tag}' if args.tag else ''), payload)}")
 
 
 if __name__ == "__main__":

@@ -136,13 +136,15 @@ def repeats_a_line(copy: str, overlap: float = 0.8) -> bool:
     """True when two lines of one answer say the same thing ("Machine wash/dry." / "Machine wash."): equal word
     sets, one contained in the other, or a word overlap (Jaccard) of `overlap` or more."""
     lines = [set(words) for words in copy_lines(copy)]
-    for i, a in enumerate(lines):
-        for b in lines[i + 1 :]:
-            if a == b or (min(len(a), len(b)) >= 2 and (a <= b or b <= a)):
-                return True
-            if len(a | b) and len(a & b) / len(a | b) >= overlap:
-                return True
-    return False
+    return any(same_line(a, b, overlap) for i, a in enumerate(lines) for b in lines[i + 1 :])
+
+
+def same_line(a: set[str], b: set[str], overlap: float = 0.8) -> bool:
+    """Two lines (as word sets) say the same thing: equal, one contained in the other (>= 2 words each), or a
+    word overlap (Jaccard) of `overlap` or more."""
+    if a == b or (min(len(a), len(b)) >= 2 and (a <= b or b <= a)):
+        return True
+    return bool(a | b) and len(a & b) / len(a | b) >= overlap
 
 
 def style_checks(copy: str, attributes: dict[str, Any], style: StyleGuide) -> dict[str, bool]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
@@ -52,6 +52,12 @@ class EcommerceOptions(PackOptions):
     )
     id_column: str = Field("id", description="Column with the product id.")
     group_column: str = Field("group", description="Products sharing this value stay in one split.")
+    training_copy: Literal["as_written", "supported"] = Field(
+        "as_written",
+        description="'supported': train on the copy without sentences that name a colour, material or number the "
+        "attributes lack and without repeated lines (verticals/ecommerce/clean_copy.py); scoring keeps the copy as "
+        "written.",
+    )
     voice_negatives: int = Field(
         60, ge=0, description="Training products the base model writes copy for (to train the brand-voice classifier)."
     )
@@ -188,15 +194,31 @@ class EcommercePack(Pack):
         self.voice.fit([ex.target for ex in train], [t.strip() for t in base_outputs])  # empty copy is base copy too
         return {"brand_voice_classifier": {"cv_accuracy": self.voice.accuracy, **self.voice.trained_on}}
 
+    def training_views(self, examples: Sequence[Example]) -> list[Example]:
+        if self.options.training_copy == "as_written":
+            return list(examples)
+        from verticals.ecommerce.clean_copy import cleaned_examples
+
+        return cleaned_examples(examples, self.lexicon)[0]
+
     def data_summary(self, splits: dict[str, Sequence[Example]]) -> dict[str, Any]:
         lengths = [len(e.target.split()) for e in splits.get("train", [])]
         lo, hi = self.style.length_words
-        return {
+        summary = {
             "style_guide": self.style.model_dump(),
             "style_source": self.style_source,
             "train_copy_words_median": sorted(lengths)[len(lengths) // 2] if lengths else None,
             "train_copy_within_length_range": sum(lo <= n <= hi for n in lengths) / len(lengths) if lengths else None,
+            "training_copy": self.options.training_copy,
         }
+        if self.options.training_copy == "supported":
+            from verticals.ecommerce.clean_copy import cleaned_examples
+
+            for name in ("train", "dev"):
+                summary[f"training_copy_cleaned_{name}"] = cleaned_examples(splits.get(name, []), self.lexicon)[
+                    1
+                ].summary()
+        return summary
 
     # -- prompting --------------------------------------------------------------------------------------
     def system_prompt(self) -> str:
