@@ -6,6 +6,7 @@ cheaper setting that is as good on dev buys more data or epochs inside the same 
 
 python -m bench.choose_on_dev legal --candidates 'prompt=compact;prompt=minimal' [--data FILE] [--set k=v ...]
     [--tag NAME]
+python -m bench.choose_on_dev ecommerce --reuse RUN --candidates 'decoding.x=a;decoding.x=b'   # no retraining
 """
 
 from __future__ import annotations
@@ -50,16 +51,25 @@ def setting_label(lever: dict[str, Any], prefix: str = "") -> str:
     return ",".join(parts)
 
 
-def dev_predictions(run_dir: Path, system: str) -> tuple[float, dict[str, dict[str, Any]], dict[str, Any]]:
-    """(headline, {example id: prediction row}, every scalar metric) of one system on the run's dev split."""
+def dev_predictions(
+    run_dir: Path, system: str, overrides: dict[str, Any] | None = None
+) -> tuple[float, dict[str, dict[str, Any]], dict[str, Any], Any]:
+    """(headline, {example id: prediction row}, every scalar metric, the run's pack with its metric models fitted as
+    evaluation fitted them) of one system on the run's dev split."""
     from core.evaluation import evaluate_run
+    from core.loaded_run import load_run_pack
 
-    with dev_as_held_out(run_dir) as scratch:
+    with dev_as_held_out(run_dir, overrides) as scratch:
         results = evaluate_run(scratch, systems=[system], show_progress=False)
         rows = {r["id"]: r for r in scratch.read_predictions(system)}
+        fitted = load_run_pack(scratch)
+        if fitted.base_outputs_for_metrics:  # e.g. the brand-voice classifier, trained on base-model outputs
+            base = {r["id"]: r["raw"] for r in scratch.read_predictions("base_on_train")}
+            shown = [ex for ex in scratch.load_split("train") if ex.id in base]
+            fitted.fit_metrics(shown, [base[ex.id] for ex in shown])
     scores = results.systems[system].model_dump(mode="json")
     scalars = {k: v for k, v in scores.items() if isinstance(v, int | float) and not isinstance(v, bool)}
-    return results.systems[system].headline, rows, scalars
+    return results.systems[system].headline, rows, scalars, fitted
 
 
 def paired_difference(pack: Any, rows: dict[str, dict[str, Any]], first: dict[str, dict[str, Any]]) -> dict[str, float]:
@@ -78,7 +88,6 @@ def paired_difference(pack: Any, rows: dict[str, dict[str, Any]], first: dict[st
 
 def main() -> None:
     from core.config import build_config, parse_overrides
-    from core.loaded_run import load_run_pack
     from core.pack import get_pack
     from core.pipeline import train_and_evaluate
     from core.run_folder import RunFolder
@@ -91,6 +100,7 @@ def main() -> None:
     ap.add_argument("--system", default="tuned", help="system scored on dev")
     ap.add_argument("--output-dir", default="runs/bench")
     ap.add_argument("--tag", default="", help="suffix of the result file (bench/results/choose_on_dev_PACK_TAG.json)")
+    ap.add_argument("--reuse", type=Path, help="a trained run: score decoding/evaluation candidates on it, no training")
     args = ap.parse_args()
     pack = get_pack(args.pack)
     candidates = [parse_overrides(c.split(",")) for c in args.candidates.split(";")]
@@ -102,10 +112,13 @@ def main() -> None:
                        "output_dir": args.output_dir, **parse_overrides(args.sets), **lever},
         )  # fmt: skip
         started = time.time()
-        name = f"{args.pack}-dev-{time.strftime('%Y%m%d-%H%M%S')}"
-        run = train_and_evaluate(args.pack, cfg, name=name, evaluate=False)
+        if args.reuse:
+            run = args.reuse
+        else:
+            name = f"{args.pack}-dev-{time.strftime('%Y%m%d-%H%M%S')}"
+            run = train_and_evaluate(args.pack, cfg, name=name, evaluate=False)
         training = RunFolder.open(run).read_results().training
-        headline, predictions, dev_metrics = dev_predictions(run, args.system)
+        headline, predictions, dev_metrics, fitted = dev_predictions(run, args.system, lever if args.reuse else None)
         loss = dev_answer_loss(run)
         entry = {"lever": lever, "run_dir": str(run), "dev_headline": headline, "dev_answer_loss": loss,
                  "train_runtime_s": training.train_runtime_s, "global_step": training.global_step,
@@ -115,7 +128,6 @@ def main() -> None:
         if first is None:
             first = predictions
         else:
-            fitted = load_run_pack(RunFolder.open(run))
             entry["difference_vs_first"] = paired_difference(fitted, predictions, first)
         found.append(entry)
         print(f"{lever}: dev {pack.headline_metric} {headline:.3f}, dev answer loss {loss:.3f}", flush=True)

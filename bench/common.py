@@ -77,19 +77,25 @@ def table(headers: list[str], rows: list[list[Any]]) -> str:
 
 
 @contextmanager
-def dev_as_held_out(run_dir: Path) -> Iterator[Any]:
+def dev_as_held_out(run_dir: Path, overrides: dict[str, Any] | None = None) -> Iterator[Any]:
     """A scratch run folder that shares the run's config, pack state, adapter and training split, with the run's dev
-    split as its held-out split: evaluation there scores dev, never the test split (for choosing levers)."""
+    split as its held-out split: evaluation there scores dev, never the test split (for choosing levers).
+    `overrides` change the scratch's config only (decoding and evaluation settings need no retraining)."""
     import shutil
     import tempfile
 
+    from core.config import _deep_merge
     from core.run_folder import RunFolder
 
     source = RunFolder.open(run_dir)
     with tempfile.TemporaryDirectory(prefix="vft-dev-") as tmp:
         scratch = RunFolder(Path(tmp) / "dev")
         scratch.path.mkdir()
-        shutil.copy(source.config_path, scratch.config_path)
+        if overrides:
+            merged = _deep_merge(source.load_config().model_dump(mode="json"), overrides)
+            scratch.save_config(type(source.load_config()).model_validate(merged))
+        else:
+            shutil.copy(source.config_path, scratch.config_path)
         shutil.copy(source.pack_state_path, scratch.pack_state_path)
         (scratch.path / "adapter").symlink_to(source.adapter_dir.resolve())
         scratch.save_splits({"train": source.load_split("train"), "dev": [], "test": source.load_split("dev")})

@@ -172,6 +172,11 @@ class DecodingSettings(_Strict):
     repetition_penalty: float = Field(
         1.0, ge=1.0, le=2.0, description="Penalise tokens already in the answer (1.0 = off; prompt not counted)."
     )
+    end_at_repeated_line: bool | None = Field(
+        None,
+        description="End a free-text answer where a line repeats an earlier one (the repeat is cut). Default: the "
+        "pack's own.",
+    )
 
 
 class PrivacySettings(_Strict):

@@ -7,7 +7,7 @@ import contextlib
 import copy
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from core.formatting import Messages, chat_ids, end_of_turn_ids, fit_prompt
@@ -15,25 +15,59 @@ from core.formatting import Messages, chat_ids, end_of_turn_ids, fit_prompt
 
 @dataclass(frozen=True)
 class Decoding:
-    """How a pack's answers are decoded. The pack sets the defaults (`max_new_tokens`, `no_repeat_ngram_size`), a
-    run's config may override them; every caller (evaluation, predict, demos) decodes the same way."""
+    """How a pack's answers are decoded. The pack sets the defaults (`max_new_tokens`, `no_repeat_ngram_size`,
+    `end_at_repeated_line`), a run's config may override them; every caller (evaluation, predict, demos) decodes the
+    same way."""
 
     max_new_tokens: int
     no_repeat_ngram_size: int = 0  # answer tokens only; 0 = off
     repetition_penalty: float = 1.0  # answer tokens only; 1.0 = off
+    answer_end: Callable[[str], int | None] | None = None  # free text ends where this says (see Generator.generate)
 
     @classmethod
     def for_run(cls, pack: Any, cfg: Any | None = None) -> Decoding:
         settings = getattr(cfg, "decoding", None)
         ngram = getattr(settings, "no_repeat_ngram_size", None)
+        end_at_repeat = getattr(settings, "end_at_repeated_line", None)
+        if end_at_repeat is None:
+            end_at_repeat = pack.end_at_repeated_line
         return cls(
             max_new_tokens=getattr(settings, "max_new_tokens", None) or pack.max_new_tokens,
             no_repeat_ngram_size=pack.no_repeat_ngram_size if ngram is None else ngram,
             repetition_penalty=getattr(settings, "repetition_penalty", None) or 1.0,
+            answer_end=pack.repeated_line_start if end_at_repeat else None,
         )
 
     def kwargs(self) -> dict[str, Any]:
-        return asdict(self)
+        return {
+            "max_new_tokens": self.max_new_tokens,
+            "no_repeat_ngram_size": self.no_repeat_ngram_size,
+            "repetition_penalty": self.repetition_penalty,
+            "answer_end": self.answer_end,
+        }
+
+
+def answer_end_stopper(tokenizer: Any, prompt_width: int, answer_end: Callable[[str], int | None]) -> Any:
+    """A stopping criterion that ends a row's answer as soon as `answer_end` finds where it should end (for example
+    at a line that repeats an earlier one). Rows are decoded only after a token that ends a line or a sentence, so
+    a 49k-vocabulary batch costs one set lookup per row and step otherwise."""
+    import torch
+    from transformers import StoppingCriteria
+
+    from core.vocab import token_texts
+
+    boundaries = frozenset(i for i, t in enumerate(token_texts(tokenizer)) if "\n" in t or t.rstrip()[-1:] in ".!?")
+
+    class _AnswerEnd(StoppingCriteria):
+        def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+            done = torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
+            for row in range(input_ids.shape[0]):
+                if int(input_ids[row, -1]) in boundaries:
+                    text = tokenizer.decode(input_ids[row, prompt_width:], skip_special_tokens=True)
+                    done[row] = answer_end(text) is not None
+            return done
+
+    return _AnswerEnd()
 
 
 def repetition_processors(no_repeat_ngram_size: int, repetition_penalty: float, prompt_width: int) -> list[Any]:
@@ -121,9 +155,11 @@ class Generator:
         no_repeat_ngram_size: int = 0,
         repetition_penalty: float = 1.0,
         grounding: Sequence[Any] | None = None,
+        answer_end: Callable[[str], int | None] | None = None,
     ) -> list[Generation]:
         """Constrained answers (choices / json_schema) get no repetition control: their structure repeats by design
-        (`"name": ` once per medication), and a ban could leave the constraint no token to choose."""
+        (`"name": ` once per medication), and a ban could leave the constraint no token to choose. Free text with
+        `answer_end` stops where it says (checked during decoding) and is cut there."""
         import torch
 
         tok = self.tokenizer
@@ -184,6 +220,10 @@ class Generator:
                         from core.grounding import grounding_processor
 
                         procs.append(grounding_processor(tok, [grounding[i] for i in idx], width, stop_ids))
+                    if answer_end is not None:
+                        from transformers import StoppingCriteriaList
+
+                        kwargs["stopping_criteria"] = StoppingCriteriaList([answer_end_stopper(tok, width, answer_end)])
                 if procs:
                     from transformers import LogitsProcessorList
 
@@ -202,6 +242,9 @@ class Generator:
                     new = out[row, width:].tolist()
                     n_new = next((k + 1 for k, t in enumerate(new) if t in stop_ids), len(new))
                     text = tok.decode(new[:n_new], skip_special_tokens=True).strip()
+                    end = answer_end(text) if answer_end is not None and not (choices or json_schema) else None
+                    if end is not None:
+                        text = text[:end].rstrip()
                     results[i] = Generation(
                         text, n_new, elapsed / len(idx), encoded[i][1], tuple(new[:n_new]), batch_seconds=elapsed
                     )

@@ -103,6 +103,7 @@ class Pack(ABC):
     redaction_fields: ClassVar[tuple[str, ...]] = ()  # non-empty = data must be scrubbed before training
     max_new_tokens: ClassVar[int] = 64
     no_repeat_ngram_size: ClassVar[int] = 0  # free-text packs: block verbatim repeats inside one answer
+    end_at_repeated_line: ClassVar[bool] = False  # free-text packs: end an answer where it repeats a line
     base_outputs_for_metrics: int = 0  # > 0: evaluation first has the base model answer this many training inputs
 
     def __init__(self, options: Mapping[str, Any] | PackOptions | None = None):
@@ -160,6 +161,11 @@ class Pack(ABC):
         long inputs window by window, one example per window with the part of the answer that window states.
         The saved splits (and the baselines and retrieval built on them) keep the whole examples."""
         return list(examples)
+
+    def repeated_line_start(self, text: str) -> int | None:
+        """Where a free-text answer starts saying again what it already said (a character offset), or None. Used
+        to end answers there when `end_at_repeated_line` is on; packs with line-structured answers override it."""
+        return None
 
     def windows(self, text: str) -> list[str]:
         """The parts of an input the model answers one at a time (core.windows merges the answers): the whole

@@ -15,7 +15,7 @@ def test_dev_scoring_uses_the_dev_split_only_and_agrees_between_helpers(small_ru
     test_ids = {e.id for e in folder.load_split("test")}
     assert dev_ids and test_ids and not dev_ids & test_ids
     test_predictions = folder.read_predictions("tuned")
-    headline, rows, scalars = dev_predictions(small_run, "tuned")
+    headline, rows, scalars, _ = dev_predictions(small_run, "tuned")
     assert set(rows) == dev_ids
     assert scalars["headline"] == headline and "macro_f1" in scalars
     assert score_on_dev(small_run, ["tuned"]) == {"tuned": headline}

@@ -61,3 +61,14 @@ def test_only_the_training_views_change_and_the_data_report_says_so(tmp_path):
     assert report["training_copy"] == "supported"
     assert report["training_copy_cleaned_train"]["sentences_removed_unsupported_claim"] == 4
     assert "training_copy_cleaned_train" not in as_written.data_summary({"train": examples})
+
+
+def test_first_repeated_line_cuts_before_the_repeat_and_its_bullet():
+    from verticals.ecommerce.copy_metrics import first_repeated_line, repeats_a_line
+
+    copy = "Warm hoodie. Soft.\n- Black hoodie.\n- Machine wash/dry.\n- Machine wash."
+    assert copy[: first_repeated_line(copy)] == "Warm hoodie. Soft.\n- Black hoodie.\n- Machine wash/dry.\n"
+    prose = "A soft hoodie for cool days. A soft hoodie for cool days. More."
+    assert prose[: first_repeated_line(prose)] == "A soft hoodie for cool days. "
+    assert first_repeated_line("A soft tee.\n- Black.\n- Machine wash.") is None
+    assert repeats_a_line(copy) and not repeats_a_line("A soft tee.\n- Black.")

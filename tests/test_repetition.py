@@ -61,3 +61,54 @@ def test_decoding_comes_from_pack_then_run_config():
     assert Decoding.for_run(legal).no_repeat_ngram_size == 0  # JSON answers repeat structure by design
     cfg = build_config(overrides={"no_repeat_ngram_size": 0, "repetition_penalty": 1.2, "max_new_tokens": 99})
     assert Decoding.for_run(ecommerce, cfg) == Decoding(99, 0, 1.2)
+
+
+def test_answers_end_where_the_answer_end_rule_says(generator):
+    prompts = [[{"role": "user", "content": t}] for t in ("hello there", "a product", "x y z", "wash cold")]
+    free = generator.generate(prompts, max_new_tokens=20, batch_size=4)
+    assert all(g.new_tokens == 20 and set(g.token_ids) == {201} for g in free), "the fixture model writes newlines"
+    checked: list[str] = []
+
+    def third_line(text: str) -> int | None:
+        checked.append(text)
+        return len(text) if text.count("\n") >= 3 else None
+
+    cut = generator.generate(prompts, max_new_tokens=20, batch_size=4, answer_end=third_line)
+    assert [g.new_tokens for g in cut] == [3, 3, 3, 3]  # decoding stopped at the third line end, for every row
+    assert "\n\n\n" in checked
+
+
+def test_constrained_answers_ignore_the_answer_end_rule(generator):
+    prompts = [[{"role": "user", "content": "pick one"}]]
+    choices = ["Governing Law.", "Cap on Liability."]
+    plain = generator.generate(prompts, max_new_tokens=12, choices=choices)
+    ruled = generator.generate(prompts, max_new_tokens=12, choices=choices, answer_end=lambda t: 0)
+    assert ruled[0].text == plain[0].text and ruled[0].text in choices
+
+
+def test_stopper_checks_rows_at_line_and_sentence_ends_only(tiny_model):
+    from core.generate import answer_end_stopper
+
+    tok = load_tokenizer(str(tiny_model))
+    seen: list[str] = []
+
+    def rule(text: str) -> int | None:
+        seen.append(text)
+        return 0 if text.count("Wash.") > 1 else None
+
+    stopper = answer_end_stopper(tok, 1, rule)
+    rows = [tok.encode("x Wash. Wash.", add_special_tokens=False), tok.encode("x Wash. Wash", add_special_tokens=False)]
+    width = max(map(len, rows))
+    ids = torch.tensor([[0] * (width - len(r)) + r for r in rows])
+    done = stopper(ids, None)
+    assert done.tolist() == [True, False]
+    assert len(seen) == 1  # the second row does not end a sentence, so it was not decoded
+
+
+def test_end_at_repeated_line_comes_from_pack_then_run_config():
+    ecommerce, legal = get_pack("ecommerce"), get_pack("legal")
+    assert Decoding.for_run(legal).answer_end is None
+    on = Decoding.for_run(ecommerce, build_config(overrides={"decoding": {"end_at_repeated_line": True}}))
+    off = Decoding.for_run(ecommerce, build_config(overrides={"decoding": {"end_at_repeated_line": False}}))
+    assert on.answer_end is not None and off.answer_end is None
+    assert on.answer_end("Soft tee.\n- Machine wash/dry.\n- Machine wash.") == len("Soft tee.\n- Machine wash/dry.\n")

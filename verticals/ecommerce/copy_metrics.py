@@ -122,21 +122,44 @@ def unsupported_claims(copy: str, attributes: dict[str, Any], lexicon: dict[str,
 _BULLET = re.compile(r"^\s*(?:[-•*]|\d+[.)])\s*")
 
 
+def line_spans(copy: str) -> list[tuple[int, list[str]]]:
+    """The lines of a piece of copy (newlines, bullet items and sentences) as (character offset where the line
+    starts: its bullet for the first sentence of a bullet line, its own first letter otherwise, its words); lines
+    without words are left out."""
+    spans = []
+    offset = 0
+    for line in copy.splitlines(keepends=True):
+        body = _BULLET.match(line)
+        start = offset + (body.end() if body else 0)
+        text = copy[start : offset + len(line.rstrip("\r\n"))]
+        for n, part in enumerate(re.finditer(r"\S.*?(?:[.!?](?=\s)|$)", text)):
+            words = re.findall(r"[a-z0-9]+", part.group().lower())
+            if words:
+                spans.append((offset if n == 0 else start + part.start(), words))
+        offset += len(line)
+    return spans
+
+
 def copy_lines(copy: str) -> list[list[str]]:
     """The lines of a piece of copy (newlines, bullet items and sentences), each as its words."""
-    parts = []
-    for line in copy.splitlines():
-        line = _BULLET.sub("", line)
-        parts.extend(p for p in re.split(r"(?<=[.!?])\s+", line) if p.strip())
-    words = [re.findall(r"[a-z0-9]+", p.lower()) for p in parts]
-    return [w for w in words if w]
+    return [words for _, words in line_spans(copy)]
+
+
+def first_repeated_line(copy: str, overlap: float = 0.8) -> int | None:
+    """Character offset of the first line that says again what an earlier line said (see same_line), or None."""
+    seen: list[set[str]] = []
+    for start, words in line_spans(copy):
+        current = set(words)
+        if any(same_line(earlier, current, overlap) for earlier in seen):
+            return start
+        seen.append(current)
+    return None
 
 
 def repeats_a_line(copy: str, overlap: float = 0.8) -> bool:
     """True when two lines of one answer say the same thing ("Machine wash/dry." / "Machine wash."): equal word
     sets, one contained in the other, or a word overlap (Jaccard) of `overlap` or more."""
-    lines = [set(words) for words in copy_lines(copy)]
-    return any(same_line(a, b, overlap) for i, a in enumerate(lines) for b in lines[i + 1 :])
+    return first_repeated_line(copy, overlap) is not None
 
 
 def same_line(a: set[str], b: set[str], overlap: float = 0.8) -> bool:

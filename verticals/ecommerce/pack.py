@@ -345,6 +345,9 @@ class EcommercePack(Pack):
     def repeats_a_line(copy: str) -> bool:
         return copy_metrics.repeats_a_line(copy)
 
+    def repeated_line_start(self, text: str) -> int | None:
+        return copy_metrics.first_repeated_line(text)
+
     @staticmethod
     def attributes_from_text(text: str) -> dict[str, str]:
         """Inverse of render_attributes: 'Key: value' lines -> dict (demo input)."""
