@@ -130,6 +130,15 @@ def shared_prefix(sequences: Sequence[Sequence[int]]) -> int:
     return k
 
 
+def answer_length(new: Sequence[int], stop_ids: Sequence[int], pad_id: int | None = None) -> int:
+    """New tokens of one row up to and including its stop token; with `pad_id`, a row a stopping criterion ended
+    (then padded to the batch's width) ends before its first padding."""
+    n_new = next((k + 1 for k, t in enumerate(new) if t in stop_ids), len(new))
+    if pad_id is not None:
+        n_new = min(n_new, next((k for k, t in enumerate(new) if t == pad_id), n_new))
+    return n_new
+
+
 class Generator:
     """Wraps a model + tokenizer for batched chat generation. Rows of a batch are [shared prefix][padding][own
     tokens]: the prefix every prompt shares is run once and its KV cache copied to every row; positions come from the
@@ -176,6 +185,7 @@ class Generator:
         was_training = self.model.training
         self.model.eval()
         prefix_len = shared_prefix([e[0] for e in encoded]) if self.reuse_prefix else 0
+        ends_early = answer_end is not None and not (choices or json_schema)
         prefix_cache = None
         if prefix_len >= MIN_SHARED_PREFIX:
             with torch.inference_mode(), inference_autocast(self.model, self.precision):
@@ -220,7 +230,7 @@ class Generator:
                         from core.grounding import grounding_processor
 
                         procs.append(grounding_processor(tok, [grounding[i] for i in idx], width, stop_ids))
-                    if answer_end is not None:
+                    if ends_early and answer_end is not None:
                         from transformers import StoppingCriteriaList
 
                         kwargs["stopping_criteria"] = StoppingCriteriaList([answer_end_stopper(tok, width, answer_end)])
@@ -240,9 +250,9 @@ class Generator:
                 elapsed = time.perf_counter() - t0
                 for row, i in enumerate(idx):
                     new = out[row, width:].tolist()
-                    n_new = next((k + 1 for k, t in enumerate(new) if t in stop_ids), len(new))
+                    n_new = answer_length(new, stop_ids, pad_id if ends_early else None)
                     text = tok.decode(new[:n_new], skip_special_tokens=True).strip()
-                    end = answer_end(text) if answer_end is not None and not (choices or json_schema) else None
+                    end = answer_end(text) if ends_early and answer_end is not None else None
                     if end is not None:
                         text = text[:end].rstrip()
                     results[i] = Generation(

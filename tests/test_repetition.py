@@ -57,10 +57,12 @@ def test_generated_answers_never_repeat_an_ngram(generator):
 
 def test_decoding_comes_from_pack_then_run_config():
     ecommerce, legal = get_pack("ecommerce"), get_pack("legal")
-    assert Decoding.for_run(ecommerce) == Decoding(max_new_tokens=160, no_repeat_ngram_size=6)
+    assert Decoding.for_run(ecommerce) == Decoding(
+        max_new_tokens=160, no_repeat_ngram_size=6, answer_end=ecommerce.repeated_line_start
+    )
     assert Decoding.for_run(legal).no_repeat_ngram_size == 0  # JSON answers repeat structure by design
     cfg = build_config(overrides={"no_repeat_ngram_size": 0, "repetition_penalty": 1.2, "max_new_tokens": 99})
-    assert Decoding.for_run(ecommerce, cfg) == Decoding(99, 0, 1.2)
+    assert Decoding.for_run(ecommerce, cfg) == Decoding(99, 0, 1.2, ecommerce.repeated_line_start)
 
 
 def test_answers_end_where_the_answer_end_rule_says(generator):
@@ -112,3 +114,12 @@ def test_end_at_repeated_line_comes_from_pack_then_run_config():
     off = Decoding.for_run(ecommerce, build_config(overrides={"decoding": {"end_at_repeated_line": False}}))
     assert on.answer_end is not None and off.answer_end is None
     assert on.answer_end("Soft tee.\n- Machine wash/dry.\n- Machine wash.") == len("Soft tee.\n- Machine wash/dry.\n")
+
+
+def test_rows_a_stopping_criterion_ended_are_counted_without_their_padding():
+    from core.generate import answer_length
+
+    assert answer_length([5, 6, 2, 0, 0], stop_ids=[2]) == 3  # stop token included
+    assert answer_length([5, 6, 7, 0, 0], stop_ids=[2]) == 5  # padding counted when nothing stops early
+    assert answer_length([5, 6, 7, 0, 0], stop_ids=[2], pad_id=0) == 3
+    assert answer_length([5, 2, 0, 0], stop_ids=[2], pad_id=0) == 2

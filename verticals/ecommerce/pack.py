@@ -79,6 +79,9 @@ class EcommercePack(Pack):
     # No 6-token phrase twice in one description: 1.4% of the Magento shop's own copy repeats one, 72% of the tuned
     # model's greedy outputs did ("Machine wash/dry." three times); see bench/NOTES.md.
     no_repeat_ngram_size = 6
+    # And end an answer where a line says again what an earlier one said (cut there): on the Magento dev split the
+    # fine-tuned + grounded publishable rate went 0.071 -> 0.214, repeated lines 0.714 -> 0 (bench/NOTES.md).
+    end_at_repeated_line = True
     Options = EcommerceOptions
 
     def __init__(self, options: Any = None):
