@@ -4,8 +4,9 @@ user would bring (one row per product, attribute columns, a description column),
 through the user-column path.
 
 Source: github.com/sonassi/magento-sample-data @ 08506bc, magento_sample_data_for_1.6.1.0.sql (Magento CE 1.6.1.0
-sample data, published by Magento under the Academic Free License 3.0; the mirror repository adds no licence of
-its own). Keep the dump and the CSV outside the project repo.
+sample data). Licence: the mirror carries no licence file and the dump no licence text; Magento distributed its
+sample data with its Academic Free License 3.0 notices, which we could not verify from this copy. So the dump and the
+CSV stay outside the project repo and are read from the path a user gives.
 
 Products a shopper cannot see on their own (variants of a configurable product, visibility 1) are folded into their
 parent (their sizes and colours become the parent's lists); every product left out or folded is counted in the
@@ -35,6 +36,7 @@ ATTRIBUTES = (
     "ram_size", "hardrive", "harddrive_speed", "screensize", "max_resolution", "response_time", "contrast_ratio",
 )  # fmt: skip
 VARIANT_ATTRIBUTES = ("color", "shoe_size", "shirt_size")
+COLUMN_NAMES = {"country_orgin": "country_of_origin", "hardrive": "hard_drive"}  # the store's own spelling fixed
 VISIBLE = {"2", "3", "4"}  # catalog, search, both
 
 
@@ -162,6 +164,7 @@ def import_dump(sql_path: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
             variants = sorted({v for v in seen if v})
             if variants:
                 row[code] = ", ".join(variants)
+        row = {COLUMN_NAMES.get(k, k): v for k, v in row.items()}
         row["description"] = description
         row["group"] = hashlib.sha1(description.encode()).hexdigest()[:12]  # shared copy stays in one split
         rows.append(row)
@@ -176,7 +179,7 @@ def main() -> None:
     ap.add_argument("out", type=Path, help="CSV to write (one product per row)")
     args = ap.parse_args()
     rows, report = import_dump(args.dump)
-    columns = ["id", "group", *ATTRIBUTES, "description"]
+    columns = ["id", "group", *(COLUMN_NAMES.get(a, a) for a in ATTRIBUTES), "description"]
     used = [c for c in columns if any(r.get(c) for r in rows)]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     tmp = args.out.with_suffix(".tmp")
