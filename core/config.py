@@ -169,8 +169,11 @@ class DecodingSettings(_Strict):
     no_repeat_ngram_size: int | None = Field(
         None, ge=0, le=64, description="Never repeat an n-gram of the answer (0 = off). Default: the pack's own."
     )
-    repetition_penalty: float = Field(
-        1.0, ge=1.0, le=2.0, description="Penalise tokens already in the answer (1.0 = off; prompt not counted)."
+    repetition_penalty: float | None = Field(
+        None,
+        ge=1.0,
+        le=2.0,
+        description="Penalise tokens already in the answer (1.0 = off; prompt not counted). Default: the pack's own.",
     )
     end_at_repeated_line: bool | None = Field(
         None,

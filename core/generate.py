@@ -16,8 +16,8 @@ from core.formatting import Messages, chat_ids, end_of_turn_ids, fit_prompt
 @dataclass(frozen=True)
 class Decoding:
     """How a pack's answers are decoded. The pack sets the defaults (`max_new_tokens`, `no_repeat_ngram_size`,
-    `end_at_repeated_line`), a run's config may override them; every caller (evaluation, predict, demos) decodes the
-    same way."""
+    `repetition_penalty`, `end_at_repeated_line`), a run's config may override them; every caller (evaluation,
+    predict, demos) decodes the same way."""
 
     max_new_tokens: int
     no_repeat_ngram_size: int = 0  # answer tokens only; 0 = off
@@ -28,13 +28,14 @@ class Decoding:
     def for_run(cls, pack: Any, cfg: Any | None = None) -> Decoding:
         settings = getattr(cfg, "decoding", None)
         ngram = getattr(settings, "no_repeat_ngram_size", None)
+        penalty = getattr(settings, "repetition_penalty", None)
         end_at_repeat = getattr(settings, "end_at_repeated_line", None)
         if end_at_repeat is None:
             end_at_repeat = pack.end_at_repeated_line
         return cls(
             max_new_tokens=getattr(settings, "max_new_tokens", None) or pack.max_new_tokens,
             no_repeat_ngram_size=pack.no_repeat_ngram_size if ngram is None else ngram,
-            repetition_penalty=getattr(settings, "repetition_penalty", None) or 1.0,
+            repetition_penalty=pack.repetition_penalty if penalty is None else penalty,
             answer_end=pack.repeated_line_start if end_at_repeat else None,
         )
 

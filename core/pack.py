@@ -103,6 +103,7 @@ class Pack(ABC):
     redaction_fields: ClassVar[tuple[str, ...]] = ()  # non-empty = data must be scrubbed before training
     max_new_tokens: ClassVar[int] = 64
     no_repeat_ngram_size: ClassVar[int] = 0  # free-text packs: block verbatim repeats inside one answer
+    repetition_penalty: ClassVar[float] = 1.0  # free-text packs: penalise tokens already in the answer (1.0 = off)
     end_at_repeated_line: ClassVar[bool] = False  # free-text packs: end an answer where it repeats a line
     base_outputs_for_metrics: int = 0  # > 0: evaluation first has the base model answer this many training inputs
 
