@@ -73,6 +73,12 @@ class TrainingSettings(_Strict):
     max_length: int = Field(1024, ge=32, le=131072, description="Longest training sequence in tokens.")
     epochs: float = Field(2.0, gt=0, le=1000)
     max_steps: int = Field(-1, ge=-1, description="Stop after this many optimizer steps (-1: use epochs).")
+    min_steps: int = Field(
+        0,
+        ge=0,
+        description="Small data sets: when the epochs give fewer optimizer steps than this, run this many (more "
+        "epochs over the same rows). 0 = off. max_steps and a time budget still win.",
+    )
     max_minutes: float | None = Field(
         None,
         gt=0,

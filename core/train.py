@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -408,6 +409,8 @@ def train(
         prepared.dev_stats,
     )
     ckpt = folder.last_checkpoint() if resume else None
+    if training.min_steps and ckpt is None:
+        _raise_to_min_steps(trainer, cfg, folder)
     budget = None
     if training.max_minutes is not None and ckpt is None:
         budget = _fit_to_budget(trainer, cfg, folder)
@@ -445,6 +448,27 @@ def train(
         else None,
         time_budget=budget.to_json() if budget else None,
     )
+
+
+def _raise_to_min_steps(trainer: Any, cfg: RunConfig, folder: RunFolder) -> None:
+    """A small data set trains for `min_steps` optimizer steps instead of its epochs' few; the steps go into the
+    saved run config (a resume keeps the schedule) and the log."""
+    from core.train_budget import planned_steps
+
+    per_epoch, planned = planned_steps(len(trainer.train_dataset), cfg.training, world_size())
+    if cfg.training.max_steps > 0 or planned <= math.ceil(per_epoch * cfg.training.epochs):
+        return
+    trainer.args.max_steps = planned
+    cfg.training.max_steps = planned
+    log.warning(
+        "small training set: %d steps per epoch x %g epochs < min_steps; training for %d steps (%.1f epochs)",
+        per_epoch, cfg.training.epochs, planned, planned / per_epoch,
+    )  # fmt: skip
+    if is_main_process():
+        folder.save_config(cfg)
+        with folder.train_log_path.open("a", encoding="utf-8") as fh:
+            event = {"step": 0, "event": "min_steps", "steps_per_epoch": per_epoch, "steps": planned}
+            fh.write(json.dumps(event) + "\n")
 
 
 def _fit_to_budget(trainer: Any, cfg: RunConfig, folder: RunFolder) -> Any:

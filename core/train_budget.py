@@ -61,11 +61,13 @@ class BudgetFit:
 
 
 def planned_steps(rows: int, training: TrainingSettings, world_size: int = 1) -> tuple[int, int]:
-    """(steps per epoch, planned optimizer steps) for `rows` packed training rows under these settings."""
+    """(steps per epoch, planned optimizer steps) for `rows` packed training rows under these settings: max_steps
+    when set, else the epochs' steps raised to `min_steps` (a small data set gets more passes)."""
     per_step = training.batch_size * training.grad_accum * world_size
     per_epoch = max(1, math.ceil(rows / per_step))
-    planned = training.max_steps if training.max_steps > 0 else math.ceil(per_epoch * training.epochs)
-    return per_epoch, planned
+    if training.max_steps > 0:
+        return per_epoch, training.max_steps
+    return per_epoch, max(math.ceil(per_epoch * training.epochs), training.min_steps)
 
 
 def time_passes(trainer: Any, passes: int) -> list[float]:
