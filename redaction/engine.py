@@ -133,24 +133,90 @@ def _ner_is_plausible(label: str, value: str, case: str) -> bool:
     words = _word.findall(value)
     if not words or any(w.lower() in lexicons.clinical_terms() or _DRUG.search(w.lower()) for w in words):
         return False
-    capitalised = [w for w in words if w[0].isupper()]
+    if regex.search(r"\d", value):
+        return False  # "SPO2", "BCX2", "CRE 1.1": readings, not names
+    capitalised = [w for w in words if w[0].isupper() and not (w.isupper() and len(w) <= 4)]  # not "QTC", "LBBB"
     if label == E.LOCATION:
-        return any(not lexicons.is_common(w.lower()) for w in capitalised)
-    return any(lexicons.name_kind(w.lower()) or not lexicons.is_common(w.lower()) for w in capitalised)
+        return any(not lexicons.is_common(w.lower()) and not lexicons.is_everyday(w.lower()) for w in capitalised)
+    return any(
+        lexicons.name_kind(w.lower()) or not (lexicons.is_common(w.lower()) or lexicons.is_everyday(w.lower()))
+        for w in capitalised
+    )
 
 
 def plausible_value(label: str, value: str) -> bool:
     """Checks on values whatever found them: a URL needs a scheme, www. or a lower-case host with a real-looking
     top-level domain (not "NECESSARY.PT" where a note lost a space); a phone number is not a run of values
-    separated by slashes or ranges ("91-102/45-52", "7.4/40/100/26")."""
+    separated by slashes or ranges ("91-102/45-52", "7.4/40/100/26") nor a range of times or vital signs
+    ("0700-1930", "140-160"); a number-like identifier holds digits (a keyword rule that read "DNI PER PT
+    REQUEST" found words); a date written in digits is not a chain of readings ("117/53-162/65", "7.40/54/78")."""
     if label == E.URL:
         v = value.strip().rstrip(".")
         return "://" in v or v.lower().startswith("www.") or bool(_url_host.match(v))
+    if label in _NUMBERED and sum(ch.isdigit() for ch in value) < 2:
+        return False
     if label == E.PHONE:
         if value.count("/") >= 2 or ("/" in value and not value.lstrip("(+").startswith("0")):
             return False
+        if _decimal_tail.search(value) or _reading_range(value):
+            return False
         return sum(ch.isdigit() for ch in value) >= 5
+    if label == E.DATE:
+        return all(_one_date(chain) for chain in _numeric_chain.findall(value))
     return True
+
+
+_numeric_chain = regex.compile(r"\d[\d/.\-' ]*\d'?")
+
+
+def _one_date(chain: str) -> bool:
+    """Digits joined by one kind of separator, at most three parts ("2/21/2014", "11/21.93" aside)."""
+    chain = chain.strip()
+    if regex.fullmatch(r"\d{1,2}/\d{1,2}\.\d{2,4}", chain):
+        return True
+    parts = [p for p in regex.split(r"\s*[/.\-]\s*", chain) if p]
+    return len(parts) <= 3 and len({ch for ch in chain if ch in "/.-"}) <= 1 and "'" not in chain
+
+
+_NUMBERED = (E.PHONE, E.SSN, E.ID, E.ACCOUNT, E.MRN, E.ZIP)
+_decimal_tail = regex.compile(r"\d\.\d$")
+_range = regex.compile(r"^\s*(\d{3,4})\s?-\s?(\d{3,4})\s*$")
+
+
+def _reading_range(value: str) -> bool:
+    """Two equally long numbers joined by a dash, rising: a shift ("0700-1930") or a range of readings ("140-160")."""
+    m = _range.match(value)
+    if not m or len(m.group(1)) != len(m.group(2)) or int(m.group(1)) >= int(m.group(2)):
+        return False
+    if len(m.group(1)) == 3:
+        return int(m.group(2)) <= 300
+    return all(int(g[:2]) <= 24 and int(g[2:]) <= 59 for g in m.groups())
+
+
+# a numeric fraction next to a ventilator setting, a pain score or a percentage is a setting, not a date
+_SETTING_NEAR = regex.compile(
+    r"\b(?:ps|psv|ips|peep|cpap|bipap|pain|flowby|ventilation|vent|settings?|simv|imv)\b[^\n]{0,12}$",
+    regex.IGNORECASE,
+)
+_SETTING_AFTER = regex.compile(r"^\s?(?:%|pain\b|peep\b|x\d)", regex.IGNORECASE)
+
+
+def _date_in_context(text: str, start: int, end: int) -> bool:
+    """A digits-only date that is part of a longer chain ("600x12/5/40%", "13/7.5/50") or sits by a ventilator or
+    pain setting ("CPAP/PS of 10/5", "pain 8/10") is a reading."""
+    value = text[start:end]
+    if regex.search(r"\p{L}", value):
+        return True
+    before, after = text[max(0, start - 24) : start], text[end : end + 8]
+    if before[-1:] in ("x", "/", ".", "@", "*") or _SETTING_AFTER.match(after):
+        return False
+    return not (value.count("/") == 1 and _SETTING_NEAR.search(before))
+
+
+def _word_postcode(value: str) -> bool:
+    """In text without case, "1400 TO" and "1130PM" are times before a word, not Dutch postcodes."""
+    m = regex.fullmatch(r"\d{4}\s?([A-Za-z]{2})", value.strip())
+    return bool(m) and (lexicons.is_common(m.group(1).lower()) or m.group(1).lower() in ("am", "pm"))
 
 
 class PlausibleNerRecognizer(SpacyRecognizer):
@@ -184,6 +250,7 @@ def clean_spans(text: str, raw: Iterable, threshold: float = DEFAULT_THRESHOLD) 
     resolve overlaps by union (for privacy the whole stretch goes): the label of the higher score, then of the
     longer span, names the merged span."""
     spans: list[Span] = []
+    case = document_case(text)
     for r in raw:
         label = E.canonical(r.entity_type)
         if label is None or label not in E.ALL or r.score < threshold:
@@ -191,13 +258,14 @@ def clean_spans(text: str, raw: Iterable, threshold: float = DEFAULT_THRESHOLD) 
         value = text[r.start : r.end]
         if label == E.LOCATION and value.strip().upper() in _credentials:
             continue
-        if label == E.DATE and not _is_calendar_date(value):
+        if label == E.DATE and not (_is_calendar_date(value) and _date_in_context(text, r.start, r.end)):
+            continue
+        if label == E.ZIP and case != "mixed" and _word_postcode(value):
             continue
         if not plausible_value(label, value):
             continue
         spans.append(Span(r.start, r.end, label, float(r.score)))
     merged = union_overlaps(spans, stronger_label)
-    case = document_case(text)
     merged = grow_names(text, merged, caseless=case != "mixed")
     if case == "mixed":
         merged = grow_blocks(text, merged)

@@ -164,7 +164,8 @@ def name_kind(word: str) -> str | None:
     in_dictionary = w in dictionary()
     if w in english_given_names():
         return "ambiguous" if in_dictionary and w not in popular_given_names() else "unambiguous"
-    return "ambiguous" if in_dictionary or zipf(w) >= COMMON_ZIPF else "unambiguous"
+    everyday = w in everyday_words()  # names from other languages' lists that are English words: "HUNG", "BO"
+    return "ambiguous" if in_dictionary or everyday or zipf(w) >= COMMON_ZIPF else "unambiguous"
 
 
 def _street_words(attrs: tuple[str, ...]) -> frozenset[str]:

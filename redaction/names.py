@@ -98,6 +98,8 @@ def usable(word: str, caseless: bool) -> bool:
         return False
     if not caseless and not word[0].isupper():
         return False
+    if not caseless and word.isupper() and len(bare) <= 4 and lexicons.name_kind(bare) is None:
+        return False  # "CMO", "QTC": abbreviations in mixed-case text
     return not lexicons.is_common(bare) or lexicons.name_kind(bare) is not None
 
 
@@ -162,11 +164,10 @@ class PersonNameRecognizer(EntityRecognizer):
         if i > 0:
             prev = _bare(tokens[i - 1][2])
             gap = text[tokens[i - 1][1] : start]
-            if len(gap.strip(" .,:;")) == 0 and len(gap) <= 3:
-                if prev in TITLES or prev in ROLES:
-                    return "title"
-                if prev in RELATIONS:
-                    return "relation"
+            if len(gap.strip(" .")) == 0 and len(gap) <= 3 and (prev in TITLES or prev in ROLES):
+                return "title"  # not "MS: RECIEVD", "rn, tehn"
+            if len(gap.strip(" .,:;")) == 0 and len(gap) <= 3 and prev in RELATIONS:
+                return "relation"
         if _CUE.search(text[max(0, start - 24) : start]):
             return "cue"
         return None
@@ -206,6 +207,8 @@ class PersonNameRecognizer(EntityRecognizer):
         word = tokens[i][2]
         if not (len(word) == 2 and word[0].isupper() and word.endswith(".")) or i + 1 >= len(tokens):
             return False
+        if tokens[i][0] > 0 and not (text[tokens[i][0] - 1].isspace() or text[tokens[i][0] - 1] in "(\"'"):
+            return False  # "2L. CONTD", "R>L. SUCT", "A&O. PLEASANT": not an initial
         if text[tokens[i][1] : tokens[i + 1][0]] != " ":
             return False
         nxt = tokens[i + 1][2]

@@ -195,11 +195,41 @@ def address_rule() -> Rule:
 
 
 def _names_a_place(value: str) -> bool:
-    """In text without case, a street needs one word that is neither common nor clinical."""
+    """In text without case, a street needs one word of four letters or more that is neither common, nor an
+    everyday word, nor clinical ("RUE DVT- WAS THERAPEUTIC", "5 HRS TOL WELL" are not streets)."""
     from redaction import lexicons
 
-    words = [w.lower() for w in regex.findall(r"\p{L}[\p{L}'’\-]*", value)]
-    return any(not lexicons.is_common(w) for w in words)
+    words = [w.lower() for w in regex.findall(r"\p{L}[\p{L}'’]*", value)]
+    return any(
+        len(w) >= 4 and not lexicons.is_common(w) and not lexicons.is_everyday(w) and w not in lexicons.clinical_terms()
+        for w in words
+    )
+
+
+_NAME_WORD = regex.compile(r"\p{L}[\p{L}'’\-]*")
+
+
+def _person_value(text: str, match_start: int, start: int, end: int) -> tuple[int, int] | None:
+    """The name a titled or cued pattern found, without the words after it that are no name ("DR HUGHES
+    NOTIFIED", "DR. KNIGHT AWARE-ORDER"); None when the cue and the name are on different lines ("MR \n\nPLAN")
+    or the first word is a common word that no name lexicon holds ("Pt Alert", "Pt Will")."""
+    from redaction import lexicons
+
+    if "\n" in text[match_start:start]:
+        return None
+    kept = None
+    for m in _NAME_WORD.finditer(text, start, end):
+        if kept is not None and "\n" in text[kept : m.start()]:
+            break
+        parts = [p for p in m.group(0).lower().strip("'’-").split("-") if len(p) > 1]
+        if not parts or any(p in lexicons.first_names() or p in lexicons.last_names() for p in parts):
+            kept = m.end()
+            continue
+        wordy = lexicons.is_common if kept is None else lambda p: lexicons.is_common(p) or lexicons.is_everyday(p)
+        if all(wordy(p) for p in parts):
+            break
+        kept = m.end()
+    return (start, kept) if kept is not None else None
 
 
 def default_rules() -> tuple[Any, ...]:
@@ -238,6 +268,12 @@ class ClinicalPatternRecognizer(EntityRecognizer):
                 value = text[start:end]
                 if caseless and rule.entity == E.ADDRESS and not _names_a_place(value):
                     continue  # "3 WAY FOLEY IN PLACE", "VIA FOLEY 50": clinical words in upper case
+                if rule.entity == E.PERSON:
+                    trimmed = _person_value(text, m.start(), start, end)
+                    if trimmed is None:
+                        continue
+                    start, end = trimmed
+                    value = text[start:end]
                 if end > start and (check is None or check(value)):
                     out.append(
                         RecognizerResult(
