@@ -131,7 +131,7 @@ def _ner_is_plausible(label: str, value: str, case: str) -> bool:
     if case != "mixed":
         return False
     words = _word.findall(value)
-    if not words or any(w.lower() in lexicons.clinical_terms() or _DRUG.search(w.lower()) for w in words):
+    if not words or any(lexicons.is_clinical(w) or _DRUG.search(w.lower()) for w in words):
         return False
     if regex.search(r"\d", value):
         return False  # "SPO2", "BCX2", "CRE 1.1": readings, not names
@@ -195,10 +195,13 @@ def _reading_range(value: str) -> bool:
 
 # a numeric fraction next to a ventilator setting, a pain score or a percentage is a setting, not a date
 _SETTING_NEAR = regex.compile(
-    r"\b(?:ps|psv|ips|peep|cpap|bipap|pain|flowby|ventilation|vent|settings?|simv|imv)\b[^\n]{0,12}$",
+    r"\b(?:ps|psv|ips|peep|cpap|bi-?pap|pain|flowby|ventilation|vent|settings?|simv|imv)\b[^\n]{0,12}$",
     regex.IGNORECASE,
 )
-_SETTING_AFTER = regex.compile(r"^\s?(?:%|pain\b|peep\b|x\d)", regex.IGNORECASE)
+_SETTING_AFTER = regex.compile(r"^\s?(?:%|pain\b|peep\b|x\d|c?pap\b|bi-?pap\b)", regex.IGNORECASE)
+# "CP 5/10", "6/10 cp", "decrease in CP to 3/10": a score out of ten beside a pain word
+_OUT_OF_TEN = regex.compile(r"(?:10|[0-9])/10")
+_PAIN = regex.compile(r"\b(?:pain|cp|discomfort|ha|headache|ache|sore(?:ness)?)\b", regex.IGNORECASE)
 
 
 def _date_in_context(text: str, start: int, end: int) -> bool:
@@ -209,6 +212,8 @@ def _date_in_context(text: str, start: int, end: int) -> bool:
         return True
     before, after = text[max(0, start - 24) : start], text[end : end + 8]
     if before[-1:] in ("x", "/", ".", "@", "*") or _SETTING_AFTER.match(after):
+        return False
+    if _OUT_OF_TEN.fullmatch(value.strip()) and (_PAIN.search(before) or _PAIN.search(text[end : end + 16])):
         return False
     return not (value.count("/") == 1 and _SETTING_NEAR.search(before))
 

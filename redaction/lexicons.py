@@ -1,7 +1,8 @@
 """Word lists the recognizers consult, built once from well-kept sources rather than typed in: person names of every
 Latin-script locale Faker ships (~20k given names, ~19k surnames) and street words of eight locales, how common a
 word is in English (wordfreq), and clinical words and abbreviations that are never identifiers
-(redaction/data/clinical_terms.txt, this project's own list).
+(redaction/data/clinical_terms.txt, this project's own list, and the ~26k one-word drug and brand names of the
+drug-named-entity-recognition package: "Levaquin", "Zofran", "Dantrolene").
 
 A name that is also a common English word ("Mark", "Rose", "Max") is *ambiguous*: it needs a second piece of
 evidence (a title, a relation word, a neighbouring name). Other names are *unambiguous*."""
@@ -119,6 +120,40 @@ def clinical_terms() -> frozenset[str]:
 
 
 @lru_cache(maxsize=1)
+def drug_words() -> frozenset[str]:
+    """One-word drug and brand names (drug-named-entity-recognition's dictionary, from DrugBank, MeSH and
+    MedlinePlus; MIT), four letters or more, without the few that are also given names or surnames ("Allegra",
+    "Kendrick"). Notes capitalise drugs, so spaCy and the name rules read them as people or places."""
+    import bz2
+    import pickle
+    from importlib.util import find_spec
+
+    spec = find_spec("drug_named_entity_recognition")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("drug-named-entity-recognition is not installed (pip install -e .)")
+    folder = Path(next(iter(spec.submodule_search_locations)))
+    with bz2.open(folder / "drug_ner_dictionary.pkl.bz2", "rb") as fh:
+        variants = pickle.load(fh)["drug_variant_to_canonical"]  # the package's own data file
+    names = first_names() | last_names()
+    return frozenset(w for w in variants if len(w) >= 4 and w.isalpha() and w not in names)
+
+
+@lru_cache(maxsize=65536)
+def is_clinical(word: str) -> bool:
+    """A clinical term or drug name, also in the plural or possessive notes write ("ABG's", "MDs", "PAD'S")."""
+    w = word.lower().strip(".'’")
+    terms = clinical_terms()
+    if w in terms or w in drug_words():
+        return True
+    if w in first_names() or w in last_names():
+        return False  # "Ross" is no plural of ROS
+    for suffix in ("'s", "’s", "s", "'"):
+        if w.endswith(suffix) and len(w) - len(suffix) >= 2 and w[: -len(suffix)] in terms:
+            return True
+    return False
+
+
+@lru_cache(maxsize=1)
 def everyday_words() -> frozenset[str]:
     """Words Webster's Second (english-words' web2 list) spells in lower case: "mobile", "reading", "china" are
     words, "baltimore" and "rome" are not. wordfreq cannot tell these apart: a frequent proper noun is frequent."""
@@ -151,13 +186,13 @@ def zipf(word: str) -> float:
 def is_common(word: str) -> bool:
     """A common English word (or a clinical term): never an identifier on its own."""
     w = word.lower()
-    return w in clinical_terms() or zipf(w) >= COMMON_ZIPF
+    return is_clinical(w) or zipf(w) >= COMMON_ZIPF
 
 
 def name_kind(word: str) -> str | None:
     """'unambiguous' / 'ambiguous' for a word in the name lexicons, None otherwise. Clinical terms are never names."""
     w = word.lower().strip(".'")
-    if len(w) < 2 or w in clinical_terms() or not (w in first_names() or w in last_names()):
+    if len(w) < 2 or is_clinical(w) or not (w in first_names() or w in last_names()):
         return None
     if zipf(w) >= FUNCTION_ZIPF or w in EVERYDAY_WORD_NAMES:
         return None if zipf(w) >= FUNCTION_ZIPF else "ambiguous"

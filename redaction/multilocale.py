@@ -147,13 +147,24 @@ def fill(template: str, faker: Any, rng: random.Random) -> dict[str, Any]:
     return {"text": "".join(text), "spans": spans}
 
 
+def _stable(faker: Any) -> Any:
+    """Faker's it_IT city list is built from a set, so its order (and the seeded city) changes with Python's
+    string hashing from one process to the next; sorted, the same seed gives the same set everywhere."""
+    for factory in faker.factories:
+        for provider in factory.get_providers():
+            cities = getattr(provider, "cities", None)
+            if isinstance(cities, list):
+                provider.cities = sorted(cities)
+    return faker
+
+
 def generate(templates: list[str], n: int, *, seed: int, split: str | None = None) -> Iterator[dict[str, Any]]:
     """n sentences (seeded), each from a random template of the chosen split in a random locale."""
     from faker import Faker
 
     pool = [t for t in templates if split is None or template_split(t) == split]
     rng = random.Random(seed)
-    fakers = {loc: Faker(loc) for loc in LOCALES}
+    fakers = {loc: _stable(Faker(loc)) for loc in LOCALES}
     for i in range(n):
         locale = rng.choice(LOCALES)
         faker = fakers[locale]

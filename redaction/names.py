@@ -36,7 +36,7 @@ TITLES = frozenset(
         "sig sig.ra ing dhr mevr drs ir lic doctor dra"
     ).split()
 )
-ROLES = frozenset("np rn rrt rabbi chaplain pastor rev".split())  # "NP CAROL", "RABBI KLEIN"; not PA: "PA LINE"
+ROLES = frozenset("np rn rrt ho rabbi chaplain pastor rev".split())  # "NP CAROL", "HO Falco"; not PA: "PA LINE"
 RELATIONS = frozenset(
     (
         "wife husband son daughter dtr mother mom father dad brother sister bro sis friend girlfriend "
@@ -107,7 +107,7 @@ def continues_name(word: str, caseless: bool) -> bool:
     """May continue a name: a lexicon name, or (mixed case) a capitalised uncommon word, or (no case) a word
     that is rare in English. Clinical terms never continue a name."""
     bare = _bare(word)
-    if not usable(word, caseless) or bare in lexicons.clinical_terms():
+    if not usable(word, caseless) or lexicons.is_clinical(bare):
         return False
     if lexicons.name_kind(bare) is not None:  # a surname after a name ("martha cooper"), even one that is a word
         return True
@@ -116,7 +116,7 @@ def continues_name(word: str, caseless: bool) -> bool:
 
 def _rare_name(bare: str) -> bool:
     """A lower-case word after a title that is still a name: an unambiguous lexicon name or a rare word."""
-    if len(bare) < 2 or bare in lexicons.clinical_terms():
+    if len(bare) < 2 or lexicons.is_clinical(bare):
         return False
     return lexicons.name_kind(bare) == "unambiguous" or lexicons.zipf(bare) < RARE_ZIPF
 
@@ -207,13 +207,16 @@ class PersonNameRecognizer(EntityRecognizer):
         word = tokens[i][2]
         if not (len(word) == 2 and word[0].isupper() and word.endswith(".")) or i + 1 >= len(tokens):
             return False
-        if tokens[i][0] > 0 and not (text[tokens[i][0] - 1].isspace() or text[tokens[i][0] - 1] in "(\"'"):
+        k = tokens[i][0]
+        if k > 0 and not (text[k - 1].isspace() or text[k - 1] in "(\"'"):
             return False  # "2L. CONTD", "R>L. SUCT", "A&O. PLEASANT": not an initial
+        if k > 1 and text[k - 1] == "'" and text[k - 2].isalnum():
+            return False  # "90'S. HEMODY": a plural's S, not an opening quote
         if text[tokens[i][1] : tokens[i + 1][0]] != " ":
             return False
         nxt = tokens[i + 1][2]
         bare = _bare(nxt)
-        if not usable(nxt, caseless) or bare in lexicons.clinical_terms() or not nxt[0].isupper():
+        if not usable(nxt, caseless) or lexicons.is_clinical(bare) or not nxt[0].isupper():
             return False
         if lexicons.name_kind(bare) is not None:
             return True

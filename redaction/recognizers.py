@@ -201,12 +201,34 @@ def _names_a_place(value: str) -> bool:
 
     words = [w.lower() for w in regex.findall(r"\p{L}[\p{L}'’]*", value)]
     return any(
-        len(w) >= 4 and not lexicons.is_common(w) and not lexicons.is_everyday(w) and w not in lexicons.clinical_terms()
+        len(w) >= 4 and not lexicons.is_common(w) and not lexicons.is_everyday(w) and not lexicons.is_clinical(w)
         for w in words
     )
 
 
 _NAME_WORD = regex.compile(r"\p{L}[\p{L}'’\-]*")
+_STREET_RULES = ("street_number_first", "street_type_first", "street_compound", "street_english")
+
+
+def _names_a_street(value: str, rule: str) -> bool:
+    """In mixed-case text, a street found by an international pattern needs a capitalised name word that is no
+    abbreviation of four capitals or fewer, no clinical term and no function word ("4L via NC", "c. PAD 21-24",
+    "C. On NRB 100"), and a compound street is no English word ("Wearing 40%"). The caller cuts the value at its
+    first line break ("7 \nGU-voiding well" is a reading and a heading)."""
+    from redaction import lexicons
+
+    words = _NAME_WORD.findall(value)
+    if rule == "street_compound":
+        return bool(words) and not lexicons.is_everyday(words[0])
+    types = lexicons.street_types_before() | lexicons.street_types_after()
+    return any(
+        w[0].isupper()
+        and not (w.isupper() and len(w) <= 4)
+        and w.lower() not in types
+        and not lexicons.is_clinical(w)
+        and lexicons.zipf(w.lower()) < lexicons.FUNCTION_ZIPF
+        for w in words
+    )
 
 
 def _person_value(text: str, match_start: int, start: int, end: int) -> tuple[int, int] | None:
@@ -268,6 +290,13 @@ class ClinicalPatternRecognizer(EntityRecognizer):
                 value = text[start:end]
                 if caseless and rule.entity == E.ADDRESS and not _names_a_place(value):
                     continue  # "3 WAY FOLEY IN PLACE", "VIA FOLEY 50": clinical words in upper case
+                if not caseless and rule.name in _STREET_RULES:
+                    line_end = text.find("\n", start, end)
+                    if line_end != -1:
+                        end = start + len(text[start:line_end].rstrip())
+                        value = text[start:end]
+                    if not _names_a_street(value, rule.name):
+                        continue
                 if rule.entity == E.PERSON:
                     trimmed = _person_value(text, m.start(), start, end)
                     if trimmed is None:

@@ -26,7 +26,7 @@ class SafelistRecognizer(EntityRecognizer):
     @staticmethod
     def _unsafe(word: str, caseless: bool) -> bool:
         bare = word.lower().strip("'’-")
-        if len(bare) < 2 or bare in lexicons.clinical_terms():
+        if len(bare) < 2 or lexicons.is_clinical(bare):
             return False
         if not caseless and not word[0].isupper():
             return False
