@@ -158,7 +158,7 @@ def plausible_value(label: str, value: str) -> bool:
     if label == E.PHONE:
         if value.count("/") >= 2 or ("/" in value and not value.lstrip("(+").startswith("0")):
             return False
-        if _decimal_tail.search(value) or _reading_range(value):
+        if _decimal_tail.search(value) or _reading_range(value) or _gas_chain.search(value):
             return False
         return sum(ch.isdigit() for ch in value) >= 5
     if label == E.DATE:
@@ -180,6 +180,8 @@ def _one_date(chain: str) -> bool:
 
 _NUMBERED = (E.PHONE, E.SSN, E.ID, E.ACCOUNT, E.MRN, E.ZIP)
 _decimal_tail = regex.compile(r"\d\.\d$")
+# a blood gas written with dashes: a pH first ("7.44-52-69-36") or a decimal between dashes ("169-33-7.38-20")
+_gas_chain = regex.compile(r"^\s*\d\.\d{2}\s?-|-\s?\d{1,2}\.\d{1,2}\s?-")
 _range = regex.compile(r"^\s*(\d{3,4})\s?-\s?(\d{3,4})\s*$")
 
 
@@ -216,6 +218,18 @@ def _date_in_context(text: str, start: int, end: int) -> bool:
     if _OUT_OF_TEN.fullmatch(value.strip()) and (_PAIN.search(before) or _PAIN.search(text[end : end + 16])):
         return False
     return not (value.count("/") == 1 and _SETTING_NEAR.search(before))
+
+
+# named devices, signs and findings: "Quinton catheter", "PENROSE DRAIN", "condom cath", "Mallory Weiss tear"
+_EPONYM_NOUN = regex.compile(
+    r"[ \t-]{1,2}(?:cath(?:eter)?s?|drains?|tubes?|pumps?|sumps?|collars?|tears?|pouch|stockings?|boots?|"
+    r"lotion|oint(?:ment)?|cannula|maneuver|manoeuvre|sign|syndrome|disease|scale|score|procedure|valve)\b",
+    regex.IGNORECASE,
+)
+
+
+def _names_a_device(text: str, end: int) -> bool:
+    return bool(_EPONYM_NOUN.match(text, end))
 
 
 def _word_postcode(value: str) -> bool:
@@ -266,6 +280,8 @@ def clean_spans(text: str, raw: Iterable, threshold: float = DEFAULT_THRESHOLD) 
         if label == E.DATE and not (_is_calendar_date(value) and _date_in_context(text, r.start, r.end)):
             continue
         if label == E.ZIP and case != "mixed" and _word_postcode(value):
+            continue
+        if label in (E.PERSON, E.LOCATION) and _names_a_device(text, r.end):
             continue
         if not plausible_value(label, value):
             continue

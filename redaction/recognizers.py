@@ -177,7 +177,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "named_person",
         E.PERSON,
-        r"\b(?:patient(?:'s)?\s+name|name(?:\s+is)?|pt\.?|patient|spouse|wife|husband|"
+        r"\b(?:patient(?:'s)?\s+name|name(?:\s+is)?|pt\b\.?|patient|spouse|wife|husband|"
         r"daughter|son|mother|father|contact|caregiver|guardian)\s*[:,]?\s*(?-i:(?P<v>[A-Z][a-z'-]+(?:\s+[A-Z]\.)?"
         r"(?:\s+[A-Z][a-zA-Z'-]+)?))",
         0.75,
@@ -231,10 +231,11 @@ def _names_a_street(value: str, rule: str) -> bool:
     )
 
 
-def _person_value(text: str, match_start: int, start: int, end: int) -> tuple[int, int] | None:
+def _person_value(text: str, match_start: int, start: int, end: int, *, cue: bool = False) -> tuple[int, int] | None:
     """The name a titled or cued pattern found, without the words after it that are no name ("DR HUGHES
     NOTIFIED", "DR. KNIGHT AWARE-ORDER"); None when the cue and the name are on different lines ("MR \n\nPLAN")
-    or the first word is a common word that no name lexicon holds ("Pt Alert", "Pt Will")."""
+    or the first word is a common word that no name lexicon holds ("Pt Alert"). After a cue word (`cue`: "pt",
+    "son") rather than a title the first word must be a name ("Pt Will", "pt. Dialysis", "Pt Teary" are not)."""
     from redaction import lexicons
 
     if "\n" in text[match_start:start]:
@@ -244,6 +245,12 @@ def _person_value(text: str, match_start: int, start: int, end: int) -> tuple[in
         if kept is not None and "\n" in text[kept : m.start()]:
             break
         parts = [p for p in m.group(0).lower().strip("'’-").split("-") if len(p) > 1]
+        if kept is None and cue:
+            unnamed = all(lexicons.name_kind(p) is None for p in parts)
+            if unnamed and all(lexicons.is_common(p) or lexicons.is_everyday(p) for p in parts):
+                return None
+            kept = m.end()
+            continue
         if not parts or any(p in lexicons.first_names() or p in lexicons.last_names() for p in parts):
             kept = m.end()
             continue
@@ -298,7 +305,7 @@ class ClinicalPatternRecognizer(EntityRecognizer):
                     if not _names_a_street(value, rule.name):
                         continue
                 if rule.entity == E.PERSON:
-                    trimmed = _person_value(text, m.start(), start, end)
+                    trimmed = _person_value(text, m.start(), start, end, cue=rule.name == "named_person")
                     if trimmed is None:
                         continue
                     start, end = trimmed

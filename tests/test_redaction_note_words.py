@@ -9,7 +9,7 @@ import pytest
 
 from redaction import entities as E
 from redaction import lexicons
-from redaction.engine import Detector
+from redaction.engine import Detector, plausible_value
 
 
 @pytest.fixture(scope="module")
@@ -112,3 +112,40 @@ def test_generated_set_is_the_same_in_every_process() -> None:
         out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
         digests.add(out.stdout.strip())
     assert len(digests) == 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "R. FEMORAL QUINTIN CATHETER PLACED THIS AM.",
+        "PENROSE DRAIN IN PLACE. DRESSING DRY.",
+        "gi/gu: voiding via condom cath with slight difficulty.",
+        "US WITH FLUID IN DOUGLAS POUCH, GYN CONSULT.",
+    ],
+)
+def test_named_devices_are_not_people_or_places(detector: Detector, text: str) -> None:
+    assert found(detector, text, E.PERSON) == [] and found(detector, text, E.LOCATION) == []
+
+
+def test_people_with_device_surnames_are_still_found(detector: Detector) -> None:
+    assert found(detector, "Michael Douglas visited with Dr. Penrose today.", E.PERSON) == [
+        "Michael Douglas",
+        "Dr. Penrose",
+    ]
+
+
+@pytest.mark.parametrize("value", ["7.44-52-69-36", "169-33-7.38-20--4", "7.45-47-99-34-7"])
+def test_blood_gases_written_with_dashes_are_not_phone_numbers(value: str) -> None:
+    assert not plausible_value(E.PHONE, value)
+    assert plausible_value(E.PHONE, "555-123-4567") and plausible_value(E.PHONE, "06-12345678")
+
+
+def test_a_cue_word_needs_a_name_after_it_but_a_title_keeps_its_surname(detector: Detector) -> None:
+    for text in ("Pt Will follow up in clinic.", "this pt. Dialysis was impossible.", "HEPARIN GTT 800U- PTT- 60."):
+        assert found(detector, text, E.PERSON) == [], text
+    assert found(detector, "Pt: Maria Gonzalez admitted.", E.PERSON) == ["Maria Gonzalez"]
+    assert found(detector, "Orders signed by Dr. Art White. Dr. Foley aware.", E.PERSON) == [
+        "Dr. Art White",
+        "Dr. Foley",
+    ]
+    assert "HOARD" in " ".join(found(detector, "PT WITHOUT HR OR BP ..DR HOARD AWARE ....", E.PERSON))
