@@ -136,12 +136,13 @@ def _ner_is_plausible(label: str, value: str, case: str) -> bool:
     if regex.search(r"\d", value):
         return False  # "SPO2", "BCX2", "CRE 1.1": readings, not names
     capitalised = [w for w in words if w[0].isupper() and not (w.isupper() and len(w) <= 4)]  # not "QTC", "LBBB"
+
+    def wordlike(w: str) -> bool:  # "Moniter", "Proprofol": a typing slip of a word is no name either
+        return lexicons.is_common(w.lower()) or lexicons.is_everyday(w.lower()) or lexicons.is_misspelling(w)
+
     if label == E.LOCATION:
-        return any(not lexicons.is_common(w.lower()) and not lexicons.is_everyday(w.lower()) for w in capitalised)
-    return any(
-        lexicons.name_kind(w.lower()) or not (lexicons.is_common(w.lower()) or lexicons.is_everyday(w.lower()))
-        for w in capitalised
-    )
+        return any(not wordlike(w) for w in capitalised)
+    return any(lexicons.name_kind(w.lower()) or not wordlike(w) for w in capitalised)
 
 
 def plausible_value(label: str, value: str) -> bool:
@@ -249,7 +250,24 @@ class PlausibleNerRecognizer(SpacyRecognizer):
     def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:
         case = document_case(text)
         results = super().analyze(text, entities, nlp_artifacts)
+        for r in results:
+            if E.canonical(r.entity_type) == E.PERSON:
+                r.start = _name_start(text, r.start, r.end)
         return [r for r in results if _ner_is_plausible(E.canonical(r.entity_type) or "", text[r.start : r.end], case)]
+
+
+def _name_start(text: str, start: int, end: int) -> int:
+    """Where a spaCy person span's name begins: leading words that are no name, title or initial are left out
+    ("Per Dr. Vaseqez" -> "Dr. Vaseqez", "Daughter Maria" -> "Maria"), so the span is the name a reader sees."""
+    from redaction.names import RELATIONS, TITLES, word_tokens
+
+    words = word_tokens(text[start:end])
+    for offset, _, word in words[:-1]:
+        bare = word.lower().rstrip(".")
+        wordy = bare in RELATIONS or lexicons.is_common(bare) or lexicons.is_everyday(bare)
+        if bare in TITLES or len(bare) == 1 or lexicons.name_kind(bare) is not None or not wordy:
+            return start + offset
+    return start + words[-1][0] if words else start
 
 
 _ESCAPE = regex.compile(r"(?<!\\)\\([nrt]|(?=[,;|]))")

@@ -194,7 +194,13 @@ class GazetteerRecognizer(EntityRecognizer):
                 key = _key(" ".join(words))
                 for candidate in (key, key.rstrip(".")):
                     allowed = known.get(candidate)
-                    if allowed is not None and _plausible(words, allowed, caseless, sentence_start):
+                    if (
+                        allowed is not None
+                        and _plausible(words, allowed, caseless, sentence_start)
+                        and not (
+                            len(words) == 1 and lexicons.is_misspelling(words[0])  # "ballon foley", "tracheal malasia"
+                        )
+                    ):
                         found = (j, candidate)
             if found is None:
                 i += 1

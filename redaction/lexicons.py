@@ -153,6 +153,42 @@ def is_clinical(word: str) -> bool:
     return False
 
 
+MISSPELLING_MIN = 7  # shorter words have too many one-letter neighbours ("Delvis", "Lavely" are names)
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+@lru_cache(maxsize=1)
+def _spelling_vocabulary() -> frozenset[str]:
+    """Words a note misspells: the 30k most frequent English words (wordfreq) that a dictionary spells in lower
+    case (not "elvis", "greco"), clinical terms and drug names."""
+    from wordfreq import top_n_list
+
+    frequent = frozenset(top_n_list("en", 30000)) & everyday_words()
+    return frequent | clinical_terms() | drug_words()
+
+
+def _one_edit(word: str) -> set[str]:
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    deletes = {a + b[1:] for a, b in splits if b}
+    swaps = {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+    replaces = {a + c + b[1:] for a, b in splits if b for c in _LETTERS}
+    inserts = {a + c + b for a, b in splits for c in _LETTERS}
+    return deletes | swaps | replaces | inserts
+
+
+@lru_cache(maxsize=65536)
+def is_misspelling(word: str) -> bool:
+    """One letter away from a frequent English word, a clinical term or a drug, and itself none of them nor a listed
+    name: "Proprofol", "Moniter", "Contiue", "tranplant", "BALLON" are typing slips, not names or places."""
+    w = word.lower().strip(".'’")
+    if len(w) < MISSPELLING_MIN or not w.isalpha() or w in first_names() or w in last_names():
+        return False
+    vocabulary = _spelling_vocabulary()
+    if w in vocabulary or w in everyday_words():
+        return False
+    return not _one_edit(w).isdisjoint(vocabulary)
+
+
 @lru_cache(maxsize=1)
 def everyday_words() -> frozenset[str]:
     """Words Webster's Second (english-words' web2 list) spells in lower case: "mobile", "reading", "china" are

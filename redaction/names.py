@@ -188,8 +188,8 @@ class PersonNameRecognizer(EntityRecognizer):
             plausible = plausible and lexicons.zipf(bare) < RARE_ZIPF + 1  # "DR AWARE" is no name
         if context == "title" and plausible:
             return 0.85
-        if context in ("relation", "cue") and plausible:
-            return 0.75
+        if context in ("relation", "cue") and plausible and not lexicons.is_misspelling(bare):
+            return 0.75  # not "husband visisted", "seen by tranplant team"
         rare = lexicons.zipf(bare) < RARE_ZIPF or bare in lexicons.english_given_names()
         if kind == "unambiguous" and (not caseless or rare):
             return 0.6 if caseless else 0.7

@@ -149,3 +149,33 @@ def test_a_cue_word_needs_a_name_after_it_but_a_title_keeps_its_surname(detector
         "Dr. Foley",
     ]
     assert "HOARD" in " ".join(found(detector, "PT WITHOUT HR OR BP ..DR HOARD AWARE ....", E.PERSON))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Pts BP effected by the Proprofol. Pt currently on amio.",
+        "Moniter, treat fluid/electrolyte balance. Contiue on lasix iv bid.",
+        "gallium skan revealed tracheal malasia. daughter updated.",
+        "pt to be seen by tranplant team in am.",
+    ],
+)
+def test_misspelt_words_are_not_people_or_places(detector: Detector, text: str) -> None:
+    assert found(detector, text, E.PERSON) == [] and found(detector, text, E.LOCATION) == []
+
+
+def test_misspellings_need_seven_letters_and_spare_listed_names() -> None:
+    assert lexicons.is_misspelling("Proprofol") and lexicons.is_misspelling("tranplant")
+    assert not lexicons.is_misspelling("Delvis")  # one letter from "pelvis", but six letters: a name
+    assert not lexicons.is_misspelling("Johnson") and not lexicons.is_misspelling("propofol")
+
+
+def test_names_after_a_misspelling_rule_are_still_found(detector: Detector) -> None:
+    assert found(detector, "DR LAVELY NOTIFIED AND PT RECEIVED ATIVAN.", E.PERSON) == ["LAVELY"]
+    assert found(detector, "Spoke with son Jakobsen about the plan.", E.PERSON) == ["Jakobsen"]
+
+
+def test_a_spacy_name_starts_at_the_name(detector: Detector) -> None:
+    text = "open to air per surgery.  Daughter Maria called and given update."
+    assert found(detector, text, E.PERSON) == ["Maria"]
+    assert found(detector, "Called Dr. Art White about the plan.", E.PERSON) == ["Dr. Art White"]
