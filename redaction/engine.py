@@ -16,7 +16,7 @@ from redaction import lexicons
 from redaction.address_blocks import grow_blocks
 from redaction.gazetteer import GazetteerRecognizer
 from redaction.name_blocks import grow_names
-from redaction.names import PersonNameRecognizer, document_case
+from redaction.names import RELATIONS, TITLES, PersonNameRecognizer, document_case, word_tokens
 from redaction.phones import WindowedPhoneRecognizer
 from redaction.recognizers import ClinicalPatternRecognizer
 from redaction.spans import Span, stronger_label, union_overlaps
@@ -259,8 +259,6 @@ class PlausibleNerRecognizer(SpacyRecognizer):
 def _name_start(text: str, start: int, end: int) -> int:
     """Where a spaCy person span's name begins: leading words that are no name, title or initial are left out
     ("Per Dr. Vaseqez" -> "Dr. Vaseqez", "Daughter Maria" -> "Maria"), so the span is the name a reader sees."""
-    from redaction.names import RELATIONS, TITLES, word_tokens
-
     words = word_tokens(text[start:end])
     for offset, _, word in words[:-1]:
         bare = word.lower().rstrip(".")
