@@ -143,6 +143,8 @@ SHORT = 5  # one-word places shorter than this are often abbreviations ("OTA", "
 
 
 def _plausible(words: list[str], allowed_caseless: bool, caseless: bool, sentence_start: bool) -> bool:
+    if len(words) == 1 and lexicons.is_misspelling(words[0]):
+        return False  # "tracheal malasia", "Conitinue to monitor": a typing slip that happens to be a town
     if caseless:
         return allowed_caseless and (len(words) > 1 or len(words[0].rstrip(".")) >= SHORT)
     if len(words) == 1 and not allowed_caseless and sentence_start:
@@ -194,13 +196,7 @@ class GazetteerRecognizer(EntityRecognizer):
                 key = _key(" ".join(words))
                 for candidate in (key, key.rstrip(".")):
                     allowed = known.get(candidate)
-                    if (
-                        allowed is not None
-                        and _plausible(words, allowed, caseless, sentence_start)
-                        and not (
-                            len(words) == 1 and lexicons.is_misspelling(words[0])  # "ballon foley", "tracheal malasia"
-                        )
-                    ):
+                    if allowed is not None and _plausible(words, allowed, caseless, sentence_start):
                         found = (j, candidate)
             if found is None:
                 i += 1

@@ -201,7 +201,7 @@ def _names_a_place(value: str) -> bool:
 
     words = [w.lower() for w in regex.findall(r"\p{L}[\p{L}'’]*", value)]
     return any(
-        len(w) >= 4 and not lexicons.is_common(w) and not lexicons.is_everyday(w) and not lexicons.is_clinical(w)
+        len(w) >= 4 and not lexicons.is_common(w) and not lexicons.is_everyday(w)  # is_common covers clinical terms
         for w in words
     )
 
