@@ -10,8 +10,9 @@ bundled sample), one epoch, each arm in its own process (peak RSS is per process
   padding-free, no checkpointing, the pack's default adapter prompt), forced to fp32;
 - vft train, auto: the same with `precision: auto` (bf16 weights + autocast where the CPU has native bf16).
 
-Reported: training examples/s, tokens/s, MFU against matmul peaks measured in the same run (fp32 and bf16; ~4 x
-params FLOPs per trained token: LoRA forward + activation gradients), peak RSS, and held-out loss (mean cross-entropy
+Reported: training examples/s, tokens/s (the examples' tokens), MFU against matmul peaks measured in the same run
+(fp32 and bf16; ~4 x params FLOPs per token the model computed: LoRA forward + activation gradients; a row sharing
+its prompt prefix computes the prefix once), peak RSS, and held-out loss (mean cross-entropy
 on the answer tokens of the same dev examples, each arm scored with its own prompt) after the same examples.
 
 The plain recipe keeps the LoRA settings of TRL's PEFT examples (r 16, alpha 32, dropout 0.05); the vft arms use the
@@ -170,6 +171,9 @@ def arm_vft(
         "eval_loss": loss,
         "precision": resolved,
         "optimizer_steps": result.global_step,
+        # tokens the model computed: fewer than the examples' tokens when rows share their prompt prefix
+        "tokens_computed": (result.shared_prefix or {}).get("tokens_after", result.train_tokens.tokens),
+        "shared_prefix": result.shared_prefix,
         "lora_dropout": cfg.lora.dropout,
         "prompt": cfg.training.prompt,
         "overrides": sets or [],
@@ -220,8 +224,9 @@ def main() -> None:
         arms[arm] = a = json.loads(line[7:])
         a["examples_per_s"] = a["examples"] / a["seconds"]
         a["tokens_per_s"] = a["tokens"] / a["seconds"]
+        computed_per_s = a.get("tokens_computed", a["tokens"]) / a["seconds"]
         peak = peaks.get(a["precision"])
-        a["mfu"] = a["tokens_per_s"] * 4 * PARAMS / peak if peak else None
+        a["mfu"] = computed_per_s * 4 * PARAMS / peak if peak else None
         print(f"{arm}: {a['examples_per_s']:.3f} examples/s, {a['tokens_per_s']:.0f} tokens/s", flush=True)
     rows = [[name, a["precision"], a["examples_per_s"], a["tokens_per_s"], _percent(a["mfu"]), a["peak_rss_mb"],
              a["eval_loss"]] for name, a in arms.items()]  # fmt: skip

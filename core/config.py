@@ -94,6 +94,11 @@ class TrainingSettings(_Strict):
     )
     grad_accum: int = Field(2, ge=1)
     packing: bool = Field(True, description="Padding-free best-fit packing; documents stay apart.")
+    share_prompt_prefix: bool = Field(
+        True,
+        description="With packing and SDPA attention: the prompt prefix every example shares is computed once per "
+        "packed row and read by each document in it (same loss and gradients, fewer tokens).",
+    )
     gradient_checkpointing: bool = Field(False, description="Trade compute for memory.")
     prompt: PromptStyle = Field(
         "full",

@@ -8,6 +8,11 @@ less attention work when each attends only to itself. On a GPU, FlashAttention's
 this is the same idea with the CPU's SDPA. Anything that is not one packed row of documents (generation, padded
 batches, a KV cache) goes to transformers' own SDPA unchanged.
 
+A row may also share one prompt prefix among its documents (`core/shared_prefix.py`): the collator passes
+`segment_prefix`, for every segment the index of the prefix segment it reads first (-1: none). Such a document
+attends to the prefix's keys and then causally to itself, exactly what it would compute with its own copy of the
+prefix in front, while the prefix is computed once per row.
+
 Registered under transformers' AttentionInterface, the library's extension point for attention functions.
 """
 
@@ -51,19 +56,29 @@ def packed_sdpa_attention(
             module, query, key, value, attention_mask, dropout=dropout, scaling=scaling, is_causal=is_causal, **kwargs
         )
     gqa = query.shape[1] != key.shape[1]
-    parts = [
-        torch.nn.functional.scaled_dot_product_attention(
-            query[:, :, start:end],
-            key[:, :, start:end],
-            value[:, :, start:end],
-            dropout_p=dropout,
-            scale=scaling,
-            is_causal=True,
-            enable_gqa=gqa,
-        )
-        for start, end in bounds
-    ]
+    prefix_of = kwargs.get("segment_prefix") or [-1] * len(bounds)
+    if len(prefix_of) != len(bounds):
+        raise ValueError(f"segment_prefix names {len(prefix_of)} segments, the row has {len(bounds)}")
+    sdpa = torch.nn.functional.scaled_dot_product_attention
+    parts = []
+    for (start, end), prefix in zip(bounds, prefix_of, strict=True):
+        q, k, v = query[:, :, start:end], key[:, :, start:end], value[:, :, start:end]
+        if prefix < 0:
+            parts.append(sdpa(q, k, v, dropout_p=dropout, scale=scaling, is_causal=True, enable_gqa=gqa))
+            continue
+        p_start, p_end = bounds[prefix]
+        k = torch.cat([key[:, :, p_start:p_end], k], dim=2)
+        v = torch.cat([value[:, :, p_start:p_end], v], dim=2)
+        mask = _prefix_then_causal(end - start, p_end - p_start, query.device)
+        parts.append(sdpa(q, k, v, attn_mask=mask, dropout_p=dropout, scale=scaling, enable_gqa=gqa))
     return torch.cat(parts, dim=2).transpose(1, 2).contiguous(), None
+
+
+def _prefix_then_causal(length: int, prefix: int, device: Any) -> Any:
+    """(length, prefix + length) boolean mask: every query sees the whole prefix, then itself and what precedes it."""
+    import torch
+
+    return torch.ones(length, prefix + length, dtype=torch.bool, device=device).tril(diagonal=prefix)
 
 
 def register() -> str:

@@ -54,6 +54,9 @@ class TrainingSummary(_Closed):
     time_budget: dict[str, Any] | None = Field(
         None, description="How training.max_minutes was met: measured step time, planned and fitted steps."
     )
+    shared_prefix: dict[str, Any] | None = Field(
+        None, description="The prompt prefix computed once per packed row: its tokens, rows and tokens saved."
+    )
     precision: str
     quantization: str
     world_size: int = 1

@@ -263,6 +263,7 @@ class TrainResult:
     best_checkpoint: str | None = None
     best_metric: dict[str, Any] | None = None
     time_budget: dict[str, Any] | None = None
+    shared_prefix: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -279,6 +280,7 @@ class TrainResult:
             "best_checkpoint": self.best_checkpoint,
             "best_metric": self.best_metric,
             "time_budget": self.time_budget,
+            "shared_prefix": self.shared_prefix,
         }
 
 
@@ -288,6 +290,7 @@ class PreparedTrainer:
     tokenizer: Any
     train_stats: TokenStats
     dev_stats: TokenStats
+    shared_prefix: Any = None  # core.shared_prefix.SharingStats when rows share their prompt prefix
 
 
 def build_trainer(
@@ -336,10 +339,11 @@ def build_trainer(
             "tokens (prompt + answer); raise max_length"
         )
     model = load_model(model_path, quantization=quantization, precision=precision, trust_remote_code=remote)
+    packed_sdpa = False
     if training.packing:
         from core.packed_attention import use_for_packed_training
 
-        use_for_packed_training(model)
+        packed_sdpa = use_for_packed_training(model)
     if quantization == "4bit":
         from peft import prepare_model_for_kbit_training
 
@@ -371,7 +375,12 @@ def build_trainer(
         peft_config=lora_config(cfg.lora, model),
         callbacks=callbacks,
     )
-    return PreparedTrainer(trainer, tokenizer, train_stats, dev_stats)
+    sharing = None
+    if packed_sdpa and training.share_prompt_prefix:
+        from core.shared_prefix import share_prompt_prefix
+
+        sharing = share_prompt_prefix(trainer)
+    return PreparedTrainer(trainer, tokenizer, train_stats, dev_stats, sharing)
 
 
 def train(
@@ -408,6 +417,9 @@ def train(
         prepared.train_stats,
         prepared.dev_stats,
     )
+    if prepared.shared_prefix and is_main_process():
+        with folder.train_log_path.open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps({"step": 0, "event": "shared_prefix", **prepared.shared_prefix.to_json()}) + "\n")
     ckpt = folder.last_checkpoint() if resume else None
     if training.min_steps and ckpt is None:
         _raise_to_min_steps(trainer, cfg, folder)
@@ -447,6 +459,7 @@ def train(
         if trainer.args.load_best_model_at_end
         else None,
         time_budget=budget.to_json() if budget else None,
+        shared_prefix=prepared.shared_prefix.to_json() if prepared.shared_prefix else None,
     )
 
 
