@@ -25,10 +25,11 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 ## Fine-tune the default model on the legal pack's bundled sample and write a report (runs/quickstart-legal).
-## Training gets 7 minutes on any CPU (core/train_budget.py), evaluation of every system about 6 more.
+## Training gets 7 minutes on any CPU (core/train_budget.py) for 3 epochs (chosen on dev: bench/NOTES.md), evaluation
+## of every system about 6 more.
 quickstart: setup
 	$(VENV)/bin/vft models provision
-	$(VENV)/bin/vft train legal --output-dir runs --name quickstart-legal --set training.max_minutes=7
+	$(VENV)/bin/vft train legal --output-dir runs --name quickstart-legal --set training.max_minutes=7 --set training.epochs=3
 
 ## The full test suite (the command CI runs).
 test: setup browser
