@@ -155,3 +155,12 @@ def test_vft_train_shares_the_prompt_prefix_and_learns_the_same(tiny_model, clau
     assert len(shared_losses) == len(plain_losses) >= 3
     for a, b in zip(shared_losses, plain_losses, strict=True):
         assert a == pytest.approx(b, rel=2e-3)
+
+
+def test_a_shared_layout_that_reaches_attention_without_its_bounds_is_an_error(tiny_model):
+    from core.packed_attention import packed_sdpa_attention
+
+    module = _model(tiny_model).model.layers[0].self_attn
+    q, k, v = (torch.randn(1, 4, 5, 16) for _ in range(3))
+    with pytest.raises(ValueError, match="shares its prompt prefix"):
+        packed_sdpa_attention(module, q, k[:, :2], v[:, :2], None, segment_prefix=[-1, 0])
