@@ -51,9 +51,9 @@ def packed_sdpa_attention(
     from transformers.integrations.sdpa_attention import sdpa_attention_forward
 
     bounds = _document_bounds(query, key, kwargs)
-    if kwargs.get("segment_prefix") and (bounds is None or not getattr(module, "is_causal", True)):
-        raise ValueError("a row that shares its prompt prefix must be one causal packed row with cu_seq_lens")
     if bounds is None or not getattr(module, "is_causal", True):
+        if kwargs.get("segment_prefix"):
+            raise ValueError("a row that shares its prompt prefix must be one causal packed row with cu_seq_lens")
         return sdpa_attention_forward(
             module, query, key, value, attention_mask, dropout=dropout, scaling=scaling, is_causal=is_causal, **kwargs
         )

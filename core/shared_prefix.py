@@ -86,11 +86,12 @@ def share_row(row: dict[str, Any], prefix: Sequence[int]) -> dict[str, Any] | No
     return {**row, "input_ids": input_ids, "labels": labels, "seq_lengths": [p] + [len(ids) - p for ids, _ in docs]}
 
 
-def share_dataset(dataset: Any, prefix: Sequence[int], stats: SharingStats) -> Any:
-    """A datasets.Dataset of trl-packed rows -> the same rows with the prefix shared where every document has it."""
+def share_dataset(dataset: Any, prefix: Sequence[int], stats: SharingStats, rows: list[dict] | None = None) -> Any:
+    """A datasets.Dataset of trl-packed rows -> the same rows with the prefix shared where every document has it.
+    `rows`: the dataset's rows when the caller has already read them."""
     from datasets import Dataset
 
-    rows = [dataset[i] for i in range(len(dataset))]
+    rows = dataset.to_list() if rows is None else rows
     out = []
     for row in rows:
         shared = share_row(row, prefix)
@@ -119,16 +120,16 @@ class SharedPrefixCollator:
 
     def __call__(self, rows: list[dict[str, Any]]) -> dict[str, Any]:
         batch = self.inner(rows)
-        if not any(self.is_shared(r) for r in rows):
+        shared_rows = [self.is_shared(r) for r in rows]
+        if not any(shared_rows):
             return batch
         if "cu_seq_lens_q" not in batch or batch["position_ids"].shape[0] != 1:
             raise ValueError("shared prompt prefixes need trl's padding-free batches (one flattened row)")
         segment_prefix: list[int] = []
         positions = batch["position_ids"][0]
         cursor = 0
-        for row in rows:
+        for row, shared in zip(rows, shared_rows, strict=True):
             first = len(segment_prefix)
-            shared = self.is_shared(row)
             for k, length in enumerate(row["seq_lengths"]):
                 segment_prefix.append(first if shared and k > 0 else -1)
                 if shared and k > 0:
@@ -148,11 +149,12 @@ def share_prompt_prefix(trainer: Any) -> SharingStats | None:
     train = trainer.train_dataset
     if train is None or "seq_lengths" not in train.column_names:
         return None
-    prefix = common_prefix([train[i] for i in range(len(train))])
+    rows = train.to_list()
+    prefix = common_prefix(rows)
     if not prefix:
         return None
     stats = SharingStats(prefix_tokens=len(prefix))
-    trainer.train_dataset = share_dataset(train, prefix, stats)
+    trainer.train_dataset = share_dataset(train, prefix, stats, rows)
     if trainer.eval_dataset is not None and "seq_lengths" in trainer.eval_dataset.column_names:
         trainer.eval_dataset = share_dataset(trainer.eval_dataset, prefix, SharingStats())
     trainer.data_collator = SharedPrefixCollator(trainer.data_collator, prefix)
