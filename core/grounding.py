@@ -3,8 +3,9 @@ materials the product does not have) and, optionally, the only numbers it may st
 refused when it would *complete* a refused word or number, or leave the answer ending in one (a refused word as
 written so far, or digits no allowed number starts with), so the word is stopped where it starts rather than once
 nothing else can follow it; a word spread over several tokens is caught at the token that spells it out. Checked
-among the likeliest next tokens at every step. The price: a longer word that begins with a refused one ("redwood"
-after a lone "red" token) must be written with another tokenization.
+among the likeliest next tokens at every step, widening the search when all of them are refused. The price: a
+longer word that begins with a refused one ("redwood" after a lone "red" token) must be written with another
+tokenization.
 
 Packs provide a Grounding per example (Pack.grounding); evaluation scores `+grounded` twins of the free-text
 systems, so the effect of grounding on every metric is measured, not assumed."""
@@ -14,9 +15,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
-TOP_K = 40  # candidates checked per step: the rest are too unlikely to be chosen by greedy decoding anyway
+TOP_K = 40  # candidates checked first at every step; more only when all of them are refused
 _UNIT = re.compile(r"[^\W\d_]+|\d+(?:\.\d+)?", re.UNICODE)
 _TAIL = re.compile(r"(?:[^\W\d_]+|\d+(?:\.\d*)?)$", re.UNICODE)
 
@@ -28,25 +30,34 @@ class Grounding:
 
     def refuses(self, unit: str) -> bool:
         if unit[0].isdigit():
-            return self.allowed_numbers is not None and _number(unit) not in self.allowed_numbers
+            return self.allowed_numbers is not None and number_key(unit) not in self.allowed_numbers
         return unit.lower() in self.refused_words
 
     def refuses_open(self, unit: str) -> bool:
         """A trailing unit that more tokens may still extend: a refused word as it stands, or digits that no
         allowed number starts with."""
         if unit[0].isdigit():
-            digits = unit.rstrip(".")
-            return self.allowed_numbers is not None and not any(n.startswith(digits) for n in self.allowed_numbers)
+            return self.allowed_numbers is not None and not self.may_become_allowed(unit)
         return unit.lower() in self.refused_words
 
+    def may_become_allowed(self, digits: str) -> bool:
+        """Whether more digits can still turn an open number into an allowed one: it starts one ("3" of 37.49,
+        "199." of 199.99) or already is one up to trailing zeros or a full stop ("750.0" of $750.00, "5." ending a
+        sentence). "3." is refused when 3 is not allowed: only 3.x could follow, and 37.49 cannot."""
+        allowed = self.allowed_numbers or frozenset()
+        if any(n.startswith(digits) for n in allowed):
+            return True
+        return "." in digits and number_key(digits.rstrip(".")) in allowed
 
-def _number(text: str) -> str:
+
+def number_key(text: str) -> str:
+    """One spelling per value ("84.00" and "84" are the same number), for comparing numbers across texts."""
     value = float(text)
     return str(int(value)) if value.is_integer() else str(value)
 
 
 def numbers_in(text: str) -> frozenset[str]:
-    return frozenset(_number(n) for n in re.findall(r"\d+(?:\.\d+)?", text.replace(",", "")))
+    return frozenset(number_key(n) for n in re.findall(r"\d+(?:\.\d+)?", text.replace(",", "")))
 
 
 def completed_units(text: str, finished: bool) -> list[str]:
@@ -66,6 +77,34 @@ def _would_state_refused(ground: Grounding, text: str, finished: bool) -> bool:
         return True
     open_unit = None if finished else _TAIL.search(text)
     return bool(open_unit) and ground.refuses_open(open_unit.group(0))
+
+
+def _refused_until_one_is_allowed(scores: Any, is_refused: Any) -> list[int]:
+    """The refused tokens among the likeliest, checked in widening rounds (40, 400, 4,000, then the whole
+    vocabulary) until one is allowed, so greedy decoding never falls through to an unchecked token when every
+    likely one is refused (after "199", when the product's price is $199.99, only "." or "9" may follow). If no
+    token at all is allowed, nothing is refused: decoding must go on."""
+    import torch
+
+    first = torch.topk(scores, min(TOP_K, scores.shape[-1])).indices.tolist()
+    refused = [t for t in first if is_refused(t)]
+    if len(refused) < len(first):
+        return refused
+    checked = set(first)
+    order = [t for t in torch.argsort(scores, descending=True).tolist() if t not in checked]  # ties: any order
+    start, width = 0, TOP_K * 10
+    while start < len(order):
+        chunk = order[start : start + width]
+        chunk_refused = [t for t in chunk if is_refused(t)]
+        refused.extend(chunk_refused)
+        if len(chunk_refused) < len(chunk):
+            return refused
+        start, width = start + len(chunk), width * 10
+    return []
+
+
+def _token_refused(ground: Grounding, tail: str, piece: Any, stops: set[int], token: int) -> bool:
+    return _would_state_refused(ground, tail + piece(token), finished=token in stops)
 
 
 def grounding_processor(
@@ -90,12 +129,10 @@ def grounding_processor(
                 answer = tokenizer.decode(input_ids[row, prompt_width:], skip_special_tokens=True)
                 tail_match = _TAIL.search(answer)
                 tail = tail_match.group(0) if tail_match else ""
-                candidates = torch.topk(scores[row], min(TOP_K, scores.shape[-1])).indices.tolist()
-                refused = []
-                for token in candidates:
-                    if _would_state_refused(ground, tail + piece(token), finished=token in stops):
-                        refused.append(token)
-                if refused:  # the next unchecked token is at worst the 41st likeliest: never a dead end
+                refused = _refused_until_one_is_allowed(
+                    scores[row], partial(_token_refused, ground, tail, piece, stops)
+                )
+                if refused:
                     scores[row, refused] = float("-inf")
             return scores
 

@@ -30,6 +30,48 @@ def test_a_refused_word_is_stopped_where_it_starts_and_a_number_where_no_allowed
     assert _would_state_refused(g, "size 10", finished=False) and not _would_state_refused(g, "size 18", False)
 
 
+def test_an_open_number_must_still_be_able_to_become_an_allowed_one():
+    from core.grounding import _would_state_refused
+
+    g = Grounding(frozenset(), frozenset({"37.49", "750", "5", "199.99"}))
+    assert not _would_state_refused(g, "of 3", finished=False)  # may become 37.49
+    assert _would_state_refused(g, "of 3.", finished=False)  # only 3.x can follow, and no allowed number is
+    assert not _would_state_refused(g, "$750.0", finished=False) and not _would_state_refused(g, "5.", False)
+    assert _would_state_refused(g, "a 5.1", finished=False) and not _would_state_refused(g, "$199.9", False)
+    assert _would_state_refused(g, "over 199 years", finished=False)  # 199 alone is not the price
+
+
+def test_when_every_likely_token_is_refused_the_search_widens_instead_of_letting_one_through():
+    import torch
+
+    from core.grounding import _refused_until_one_is_allowed
+
+    scores = torch.arange(1000, dtype=torch.float)  # token t has score t: 999 is the likeliest
+    refused = _refused_until_one_is_allowed(scores, lambda t: t >= 900)
+    assert sorted(refused) == list(range(900, 1000))  # the 100 likeliest refused, the 101st is the answer
+    assert _refused_until_one_is_allowed(scores, lambda t: t >= 990) == list(range(999, 989, -1))
+    assert _refused_until_one_is_allowed(scores, lambda t: True) == []  # nothing allowed: the step is left alone
+
+
+def test_the_processor_lets_only_an_allowed_continuation_of_an_open_number_through(tiny_tokenizer):
+    import torch
+
+    from core.grounding import _would_state_refused, grounding_processor
+
+    tok = tiny_tokenizer
+    ground = Grounding(frozenset(), frozenset({"199.99"}))
+    ids = tok("over 199", add_special_tokens=False)["input_ids"]
+    period = tok(".", add_special_tokens=False)["input_ids"][-1]
+    ending = [t for t in range(len(tok)) if _would_state_refused(ground, "199" + tok.decode([t]), finished=False)]
+    assert len(ending) > 40  # more tokens would end or spoil the number than the first round checks
+    scores = torch.zeros((1, len(tok)))
+    scores[0, ending] = 1.0  # ...and they are all likelier than "." (on to 199.99)
+    scores[0, period] = 0.5
+    proc = grounding_processor(tok, [ground], 0, [tok.eos_token_id])
+    out = proc(torch.tensor([ids]), scores.clone())
+    assert out[0].argmax().item() == period and bool((out[0, ending] == float("-inf")).all())
+
+
 def test_the_processor_refuses_only_tokens_that_complete_a_refused_word(tiny_tokenizer):
     import torch
 

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from core import metrics
+from core.grounding import number_key, numbers_in
 from verticals.ecommerce.style import StyleGuide
 
 BASE_COLOURS = [
@@ -112,9 +113,9 @@ def unsupported_claims(copy: str, attributes: dict[str, Any], lexicon: dict[str,
         for w in sorted({w for w in copy_words if w in words}):
             if w not in source_words:
                 claims.append(f"{kind}:{w}")
-    source_numbers = {float(n) for n in _number.findall(source.replace(",", ""))}
+    source_numbers = numbers_in(source)  # every digit run the input holds, as grounded decoding allows them
     for n in _number.findall(copy.replace(",", "")):
-        if float(n) not in source_numbers:
+        if number_key(n) not in source_numbers:
             claims.append(f"number:{n}")
     return claims
 
