@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.formatting import Messages, chat_ids, end_of_turn_ids, fit_prompt
+from core.grounding import trim_cut_answer
 
 
 @dataclass(frozen=True)
@@ -256,6 +257,8 @@ class Generator:
                     end = answer_end(text) if ends_early and answer_end is not None else None
                     if end is not None:
                         text = text[:end].rstrip()
+                    elif grounding is not None and n_new >= max_new_tokens:
+                        text = trim_cut_answer(grounding[i], text)
                     results[i] = Generation(
                         text, n_new, elapsed / len(idx), encoded[i][1], tuple(new[:n_new]), batch_seconds=elapsed
                     )

@@ -103,6 +103,18 @@ def _refused_until_one_is_allowed(scores: Any, is_refused: Any) -> list[int]:
     return []
 
 
+def trim_cut_answer(ground: Grounding | None, text: str) -> str:
+    """An answer cut by the token budget may end in an unfinished number or word that is refused as it stands
+    ("Nokia 26" when only 2610 is allowed): decoding allowed it because it could still have become an allowed one.
+    That last unit is dropped; anything else is left as decoded."""
+    if ground is None or not _would_state_refused(ground, text, finished=True):
+        return text
+    tail = _TAIL.search(text)
+    if tail is None or _would_state_refused(ground, text[: tail.start()], finished=True):
+        return text
+    return text[: tail.start()].rstrip()
+
+
 def _token_refused(ground: Grounding, tail: str, piece: Any, stops: set[int], token: int) -> bool:
     return _would_state_refused(ground, tail + piece(token), finished=token in stops)
 

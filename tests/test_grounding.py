@@ -41,6 +41,16 @@ def test_an_open_number_must_still_be_able_to_become_an_allowed_one():
     assert _would_state_refused(g, "over 199 years", finished=False)  # 199 alone is not the price
 
 
+def test_an_answer_cut_by_the_token_budget_loses_an_unfinished_refused_number():
+    from core.grounding import trim_cut_answer
+
+    g = Grounding(frozenset({"red"}), frozenset({"2610", "149.99"}))
+    assert trim_cut_answer(g, "Nokia 2610 Phone\nProduct: Nokia 26") == "Nokia 2610 Phone\nProduct: Nokia"
+    assert trim_cut_answer(g, "for $149.9") == "for $"
+    assert trim_cut_answer(g, "Nokia 2610") == "Nokia 2610" and trim_cut_answer(None, "a 26") == "a 26"
+    assert trim_cut_answer(g, "a red and 5") == "a red and 5"  # refused before the tail: not this rule's to mend
+
+
 def test_when_every_likely_token_is_refused_the_search_widens_instead_of_letting_one_through():
     import torch
 
