@@ -137,7 +137,12 @@ def main() -> None:
     ap.add_argument("--budget", type=float, default=50.0, help="evaluation time budget, minutes")
     ap.add_argument("--output-dir", default="runs/bench")
     ap.add_argument("--reuse", type=Path, help="an earlier run of this benchmark: evaluate it again, no training")
-    ap.add_argument("--systems", nargs="+", help="with --reuse: only these systems (others keep their scores)")
+    ap.add_argument(
+        "--systems",
+        nargs="+",
+        help="the systems to score (default: nearest, zero_shot+constrained, tuned+constrained); with --reuse: "
+        "only these are scored again (others keep their scores)",
+    )
     ap.add_argument("--summarize", type=Path, help="an earlier run: print and save its figures again (no model)")
     args = ap.parse_args()
     pack = get_pack("clinical")
@@ -172,7 +177,7 @@ def train_run(rows: list[dict], args: argparse.Namespace) -> Path:
                 "max_new_tokens": 200,
                 "time_budget_minutes": args.budget,
                 "constrained": False,
-                "systems": ["nearest", "zero_shot+constrained", "tuned+constrained"],
+                "systems": args.systems or ["nearest", "zero_shot+constrained", "tuned+constrained"],
                 "output_dir": args.output_dir,
             },
         )

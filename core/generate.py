@@ -132,6 +132,16 @@ def shared_prefix(sequences: Sequence[Sequence[int]]) -> int:
     return k
 
 
+def final_text(text: str, answer_end: Callable[[str], int | None] | None, ground: Any | None) -> str:
+    """The answer as returned: cut where the pack's answer-end rule says, and, when grounded, without an unfinished
+    refused number at the end (decoding allows one while it can still grow into an allowed number, so a cut by that
+    rule or by the token budget can leave one behind)."""
+    end = answer_end(text) if answer_end is not None else None
+    if end is not None:
+        text = text[:end].rstrip()
+    return trim_cut_answer(ground, text) if ground is not None else text
+
+
 def answer_length(new: Sequence[int], stop_ids: Sequence[int], pad_id: int | None = None) -> int:
     """New tokens of one row up to and including its stop token; with `pad_id`, a row a stopping criterion ended
     (then padded to the batch's width) ends before its first padding."""
@@ -254,11 +264,7 @@ class Generator:
                     new = out[row, width:].tolist()
                     n_new = answer_length(new, stop_ids, pad_id if ends_early else None)
                     text = tok.decode(new[:n_new], skip_special_tokens=True).strip()
-                    end = answer_end(text) if ends_early and answer_end is not None else None
-                    if end is not None:
-                        text = text[:end].rstrip()
-                    elif grounding is not None and n_new >= max_new_tokens:
-                        text = trim_cut_answer(grounding[i], text)
+                    text = final_text(text, answer_end if ends_early else None, grounding[i] if grounding else None)
                     results[i] = Generation(
                         text, n_new, elapsed / len(idx), encoded[i][1], tuple(new[:n_new]), batch_seconds=elapsed
                     )

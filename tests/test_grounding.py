@@ -51,6 +51,17 @@ def test_an_answer_cut_by_the_token_budget_loses_an_unfinished_refused_number():
     assert trim_cut_answer(g, "a red and 5") == "a red and 5"  # refused before the tail: not this rule's to mend
 
 
+def test_an_answer_cut_by_the_answer_end_rule_or_the_budget_is_trimmed_only_when_grounded():
+    from core.generate import final_text
+
+    g = Grounding(frozenset(), frozenset({"2610"}))
+    text = "Nokia 2610 Phone\nProduct: Nokia 26"
+    assert final_text(text, None, g) == "Nokia 2610 Phone\nProduct: Nokia" and final_text(text, None, None) == text
+    cut_inside = final_text(text + "10 again", lambda t: len(text), g)  # the rule cut inside a number
+    assert cut_inside == "Nokia 2610 Phone\nProduct: Nokia"
+    assert final_text("Nokia 2610.\nNokia 2610.", lambda t: 12, g) == "Nokia 2610."
+
+
 def test_when_every_likely_token_is_refused_the_search_widens_instead_of_letting_one_through():
     import torch
 
