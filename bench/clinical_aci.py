@@ -11,6 +11,7 @@ documented in verticals/clinical/importers.py. Every source is scrubbed (consist
 
 python -m bench.clinical_aci --test-dir /path/to/aci-bench-test [--window-chars 1600] [--no-mts] [--budget 50]
 python -m bench.clinical_aci --reuse runs/bench/aci-...   # evaluate an existing run again (no training)
+python -m bench.clinical_aci --systems nearest zero_shot tuned+constrained ...   # which systems are scored
 python -m bench.clinical_aci --test-dir ... --summarize runs/bench/aci-...   # its figures again, no model
 """
 
