@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.formatting import Messages, chat_ids, end_of_turn_ids, fit_prompt
-from core.grounding import trim_cut_answer
+from core.grounding import Grounding, trim_cut_answer
 
 
 @dataclass(frozen=True)
@@ -132,14 +132,14 @@ def shared_prefix(sequences: Sequence[Sequence[int]]) -> int:
     return k
 
 
-def final_text(text: str, answer_end: Callable[[str], int | None] | None, ground: Any | None) -> str:
+def final_text(text: str, answer_end: Callable[[str], int | None] | None, ground: Grounding | None) -> str:
     """The answer as returned: cut where the pack's answer-end rule says, and, when grounded, without an unfinished
     refused number at the end (decoding allows one while it can still grow into an allowed number, so a cut by that
     rule or by the token budget can leave one behind)."""
     end = answer_end(text) if answer_end is not None else None
     if end is not None:
         text = text[:end].rstrip()
-    return trim_cut_answer(ground, text) if ground is not None else text
+    return trim_cut_answer(ground, text)
 
 
 def answer_length(new: Sequence[int], stop_ids: Sequence[int], pad_id: int | None = None) -> int:

@@ -104,9 +104,9 @@ def _refused_until_one_is_allowed(scores: Any, is_refused: Any) -> list[int]:
 
 
 def trim_cut_answer(ground: Grounding | None, text: str) -> str:
-    """An answer cut by the token budget may end in an unfinished number or word that is refused as it stands
-    ("Nokia 26" when only 2610 is allowed): decoding allowed it because it could still have become an allowed one.
-    That last unit is dropped; anything else is left as decoded."""
+    """An answer cut short (by the token budget or a pack's answer-end rule) may end in an unfinished number or word
+    that is refused as it stands ("Nokia 26" when only 2610 is allowed): decoding allowed it because it could still
+    have become an allowed one. That last unit is dropped; anything else is left as decoded (None: no grounding)."""
     if ground is None or not _would_state_refused(ground, text, finished=True):
         return text
     tail = _TAIL.search(text)
