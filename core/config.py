@@ -191,6 +191,13 @@ class DecodingSettings(_Strict):
         description="End a free-text answer where a line repeats an earlier one (the repeat is cut). Default: the "
         "pack's own.",
     )
+    coverage_bonus: float | None = Field(
+        None,
+        ge=0.0,
+        le=10.0,
+        description="Grounded answers: logit bonus on the token that starts (or continues) a fact of the input not "
+        "yet stated, e.g. a product attribute (0 = off). Default: the pack's own.",
+    )
 
 
 class PrivacySettings(_Strict):

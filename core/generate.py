@@ -24,6 +24,7 @@ class Decoding:
     no_repeat_ngram_size: int = 0  # answer tokens only; 0 = off
     repetition_penalty: float = 1.0  # answer tokens only; 1.0 = off
     answer_end: Callable[[str], int | None] | None = None  # free text ends where this says (see Generator.generate)
+    coverage_bonus: float = 0.0  # grounded answers: logit bonus towards the input's facts not yet stated
 
     @classmethod
     def for_run(cls, pack: Any, cfg: Any | None = None) -> Decoding:
@@ -31,6 +32,7 @@ class Decoding:
         ngram = getattr(settings, "no_repeat_ngram_size", None)
         penalty = getattr(settings, "repetition_penalty", None)
         end_at_repeat = getattr(settings, "end_at_repeated_line", None)
+        bonus = getattr(settings, "coverage_bonus", None)
         if end_at_repeat is None:
             end_at_repeat = pack.end_at_repeated_line
         return cls(
@@ -38,6 +40,7 @@ class Decoding:
             no_repeat_ngram_size=pack.no_repeat_ngram_size if ngram is None else ngram,
             repetition_penalty=pack.repetition_penalty if penalty is None else penalty,
             answer_end=pack.repeated_line_start if end_at_repeat else None,
+            coverage_bonus=pack.coverage_bonus if bonus is None else bonus,
         )
 
     def kwargs(self) -> dict[str, Any]:
@@ -46,6 +49,7 @@ class Decoding:
             "no_repeat_ngram_size": self.no_repeat_ngram_size,
             "repetition_penalty": self.repetition_penalty,
             "answer_end": self.answer_end,
+            "coverage_bonus": self.coverage_bonus,
         }
 
 
@@ -177,6 +181,7 @@ class Generator:
         repetition_penalty: float = 1.0,
         grounding: Sequence[Any] | None = None,
         answer_end: Callable[[str], int | None] | None = None,
+        coverage_bonus: float = 0.0,
     ) -> list[Generation]:
         """Constrained answers (choices / json_schema) get no repetition control: their structure repeats by design
         (`"name": ` once per medication), and a ban could leave the constraint no token to choose. Free text with
@@ -241,7 +246,9 @@ class Generator:
                     if grounding is not None:
                         from core.grounding import grounding_processor
 
-                        procs.append(grounding_processor(tok, [grounding[i] for i in idx], width, stop_ids))
+                        procs.append(
+                            grounding_processor(tok, [grounding[i] for i in idx], width, stop_ids, coverage_bonus)
+                        )
                     if ends_early and answer_end is not None:
                         from transformers import StoppingCriteriaList
 

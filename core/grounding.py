@@ -7,6 +7,9 @@ among the likeliest next tokens at every step, widening the search when all of t
 longer word that begins with a refused one ("redwood" after a lone "red" token) must be written with another
 tokenization.
 
+Optionally (`coverage_bonus` > 0) the same processor nudges the answer towards the input's own facts: every fact not
+yet stated gets a logit bonus on the token that would start it, or continue it where the answer has begun one.
+
 Packs provide a Grounding per example (Pack.grounding); evaluation scores `+grounded` twins of the free-text
 systems, so the effect of grounding on every metric is measured, not assumed."""
 
@@ -27,6 +30,7 @@ _TAIL = re.compile(r"(?:[^\W\d_]+|\d+(?:\.\d*)?)$", re.UNICODE)
 class Grounding:
     refused_words: frozenset[str] = field(default_factory=frozenset)  # lower case
     allowed_numbers: frozenset[str] | None = None  # None = numbers unchecked
+    facts: tuple[str, ...] = ()  # the input's own values, which a coverage bonus nudges the answer to state
 
     def refuses(self, unit: str) -> bool:
         if unit[0].isdigit():
@@ -119,14 +123,68 @@ def _token_refused(ground: Grounding, tail: str, piece: Any, stops: set[int], to
     return _would_state_refused(ground, tail + piece(token), finished=token in stops)
 
 
+def states(answer: str, fact: str) -> bool:
+    """Whether the answer states a fact: its words in order, separated by anything that is not a word character, case
+    ignored (the e-commerce pack's coverage metric reads mentions the same way)."""
+    words = re.findall(r"\w+", fact.lower())
+    return bool(words) and re.search(r"\b" + r"\W+".join(map(re.escape, words)) + r"\b", answer.lower()) is not None
+
+
+@dataclass(frozen=True)
+class FactTokens:
+    """A fact's token ids as it would be written after a space (" Nokia 2610") and at the start of a line."""
+
+    fact: str
+    after_space: tuple[int, ...]
+    line_start: tuple[int, ...]
+
+
+def fact_tokens(tokenizer: Any, facts: Sequence[str]) -> list[FactTokens]:
+    out = []
+    for fact in facts:
+        text = fact.strip()
+        if text:
+            spaced = tuple(tokenizer.encode(" " + text, add_special_tokens=False))
+            bare = tuple(tokenizer.encode(text, add_special_tokens=False))
+            out.append(FactTokens(text, spaced, bare))
+    return out
+
+
+def next_fact_tokens(answer: str, answer_ids: Sequence[int], facts: Sequence[FactTokens]) -> set[int]:
+    """Tokens that would start an unstated fact here, or continue one the answer has begun (the longest begun part
+    of either spelling decides)."""
+    out: set[int] = set()
+    at_word = bool(answer) and not answer[-1].isspace()
+    for fact in facts:
+        if states(answer, fact.fact):
+            continue
+        continued = False
+        for ids in (fact.after_space, fact.line_start):
+            for begun in range(min(len(ids) - 1, len(answer_ids)), 0, -1):
+                if tuple(answer_ids[-begun:]) == ids[:begun]:
+                    out.add(ids[begun])
+                    continued = True
+                    break
+        if not continued:
+            start = fact.after_space if at_word else fact.line_start
+            if start:
+                out.add(start[0])
+    return out
+
+
 def grounding_processor(
-    tokenizer: Any, rows: Sequence[Grounding | None], prompt_width: int, stop_ids: Sequence[int]
+    tokenizer: Any,
+    rows: Sequence[Grounding | None],
+    prompt_width: int,
+    stop_ids: Sequence[int],
+    coverage_bonus: float = 0.0,
 ) -> Any:
     import torch
     from transformers import LogitsProcessor
 
     pieces: dict[int, str] = {}
     stops = set(stop_ids)
+    facts = [fact_tokens(tokenizer, g.facts) if g is not None and coverage_bonus > 0 else [] for g in rows]
 
     def piece(token: int) -> str:
         if token not in pieces:
@@ -138,7 +196,12 @@ def grounding_processor(
             for row, ground in enumerate(rows):
                 if ground is None:
                     continue
-                answer = tokenizer.decode(input_ids[row, prompt_width:], skip_special_tokens=True)
+                answer_ids = input_ids[row, prompt_width:].tolist()
+                answer = tokenizer.decode(answer_ids, skip_special_tokens=True)
+                if facts[row]:
+                    nudged = sorted(next_fact_tokens(answer, answer_ids, facts[row]))
+                    if nudged:
+                        scores[row, nudged] += coverage_bonus
                 tail_match = _TAIL.search(answer)
                 tail = tail_match.group(0) if tail_match else ""
                 refused = _refused_until_one_is_allowed(

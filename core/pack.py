@@ -104,6 +104,7 @@ class Pack(ABC):
     max_new_tokens: ClassVar[int] = 64
     no_repeat_ngram_size: ClassVar[int] = 0  # free-text packs: block verbatim repeats inside one answer
     repetition_penalty: ClassVar[float] = 1.0  # free-text packs: penalise tokens already in the answer (1.0 = off)
+    coverage_bonus: ClassVar[float] = 0.0  # grounded packs: nudge answers towards the input's facts (0 = off)
     end_at_repeated_line: ClassVar[bool] = False  # free-text packs: end an answer where it repeats a line
     base_outputs_for_metrics: int = 0  # > 0: evaluation first has the base model answer this many training inputs
 

@@ -180,3 +180,63 @@ def test_the_ecommerce_demo_marks_unsupported_claims_and_lists_mentioned_attribu
     shown = render(model, "The Orion Tee in blue cotton, also in red.", text)
     assert "**⚠ red**" in shown and "**⚠ blue**" not in shown
     assert "❌ not in the input" in shown and "Attributes mentioned:" in shown and "Cotton" in shown
+
+
+def test_a_fact_is_stated_when_its_words_appear_in_order_whatever_separates_them():
+    from core.grounding import states
+
+    assert states("Made of organic Cotton-Blend.", "cotton blend")
+    assert not states("A blend of cotton.", "cotton blend")
+    assert not states("Cottony.", "cotton")
+
+
+def test_the_coverage_bonus_starts_an_unstated_fact_and_continues_a_begun_one(tiny_tokenizer):
+    from core.grounding import fact_tokens, next_fact_tokens
+
+    facts = fact_tokens(tiny_tokenizer, ["Nokia 2610", "Blue"])
+    nokia, blue = facts
+    # nothing said yet: both facts may start, spelled as at the start of a line
+    assert next_fact_tokens("", [], facts) == {nokia.line_start[0], blue.line_start[0]}
+    # after a word: spelled after a space
+    prefix = tiny_tokenizer.encode("The", add_special_tokens=False)
+    assert next_fact_tokens("The", prefix, facts) == {nokia.after_space[0], blue.after_space[0]}
+    # half-way through the number: the next digit of 2610 is nudged, the begun fact is not restarted
+    begun = tiny_tokenizer.encode("The Nokia 26", add_special_tokens=False)
+    next_digit = nokia.after_space[len(begun) - len(prefix)]
+    assert next_fact_tokens("The Nokia 26", begun, facts) == {next_digit, blue.after_space[0]}
+    # a stated fact gets no bonus any more
+    said = tiny_tokenizer.encode("The Nokia 2610", add_special_tokens=False)
+    assert next_fact_tokens("The Nokia 2610", said, facts) == {blue.after_space[0]}
+
+
+def test_the_processor_adds_the_bonus_only_with_a_positive_setting(tiny_tokenizer):
+    import torch
+
+    from core.grounding import Grounding, fact_tokens, grounding_processor
+
+    ground = Grounding(facts=("Blue",))
+    start = fact_tokens(tiny_tokenizer, ["Blue"])[0].line_start[0]
+    ids = torch.tensor([[5, 6]])  # the prompt; nothing answered yet
+    for bonus, expected in ((0.0, 0.0), (2.5, 2.5)):
+        scores = torch.zeros(1, len(tiny_tokenizer))
+        out = grounding_processor(tiny_tokenizer, [ground], 2, [2], coverage_bonus=bonus)(ids, scores)
+        assert float(out[0, start]) == expected
+        assert float(out.sum()) == expected  # nothing else moved
+
+
+def test_ecommerce_grounding_nudges_towards_the_attributes_coverage_counts():
+    pack = get_pack("ecommerce")
+    attrs = {"name": "Orion Tee", "price": "$5", "colors": ["Blue"]}
+    ex = Example(id="1", text="", target="", reference={"attributes": attrs})
+    assert pack.grounding(ex).facts == ("Orion Tee", "Blue")
+
+
+def test_the_coverage_bonus_is_a_decoding_setting_with_the_packs_default():
+    from core.config import build_config
+    from core.generate import Decoding
+
+    pack = get_pack("ecommerce")
+    cfg = build_config(pack_defaults=pack.default_config(), overrides={"pack": "ecommerce"})
+    assert Decoding.for_run(pack, cfg).coverage_bonus == pack.coverage_bonus
+    cfg = build_config(pack_defaults=pack.default_config(), overrides={"decoding": {"coverage_bonus": 1.5}})
+    assert Decoding.for_run(pack, cfg).coverage_bonus == 1.5

@@ -87,9 +87,14 @@ def _mentions(text: str, phrase: str) -> bool:
     return re.search(r"\b" + r"\W+".join(map(re.escape, words)) + r"\b", text.lower()) is not None
 
 
-def coverage(copy: str, attributes: dict[str, Any], skip: Iterable[str] = ("price", "category")) -> float | None:
+def coverable_values(attributes: dict[str, Any], skip: Iterable[str] = ("price", "category")) -> list[str]:
+    """The attribute values copy is expected to mention (a price or a category path is not copy)."""
     vals = [v for k, vs in attributes.items() if k not in skip for v in (vs if isinstance(vs, list) else [vs])]
-    vals = [str(v) for v in vals if str(v).strip()]
+    return [str(v) for v in vals if str(v).strip()]
+
+
+def coverage(copy: str, attributes: dict[str, Any], skip: Iterable[str] = ("price", "category")) -> float | None:
+    vals = coverable_values(attributes, skip)
     return sum(_mentions(copy, v) for v in vals) / len(vals) if vals else None
 
 

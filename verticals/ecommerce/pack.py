@@ -85,6 +85,10 @@ class EcommercePack(Pack):
     # With both, a mild penalty on tokens already in the answer: dev publishable 0.214 -> 0.786 (+0.57 [+0.21, +0.86]),
     # invented facts 0.357 -> 0, length within the style 0.429 -> 0.857 (rule fixed before the run; bench/NOTES.md).
     repetition_penalty = 1.2
+    # Grounded copy gets a logit bonus of 3 towards the product's attribute values it has not stated yet: on the small-
+    # catalogue dev split attribute coverage 0.256 -> 0.361, publishable 1.0 at every bonus, required coverage 0.929 ->
+    # 0.714 and ROUGE-L 0.192 -> 0.154 (rule fixed before the run; bench/NOTES.md).
+    coverage_bonus = 3.0
     Options = EcommerceOptions
 
     def __init__(self, options: Any = None):
@@ -293,14 +297,14 @@ class EcommercePack(Pack):
 
     def grounding(self, example: Example | str) -> Any:
         """Grounded copy: no colour or material of the lexicon that the product's attributes do not name, and no
-        number they do not hold."""
+        number they do not hold; the attribute values coverage counts are the facts a coverage bonus nudges towards."""
         from core.grounding import Grounding, numbers_in
 
         attrs = self._attributes_of(example)
         source = " ".join(copy_metrics.values_of(attrs))
         words = set(metrics.words(source.lower()))
         refused = frozenset((self.lexicon["colour"] | self.lexicon["material"]) - words)
-        return Grounding(refused, numbers_in(source))
+        return Grounding(refused, numbers_in(source), facts=tuple(copy_metrics.coverable_values(attrs)))
 
     def _attributes_of(self, example: Example | str) -> dict[str, Any]:
         if isinstance(example, Example) and isinstance(example.reference, dict) and example.reference.get("attributes"):
