@@ -109,8 +109,11 @@ class ClassicalSystem(System):
         return model, binarizer
 
     def prepare(self, ctx: SystemContext) -> float:
+        """Fit once per evaluation: a pooled system reuses the fit (and its chosen C) through the context."""
         started = time.perf_counter()
-        self.fitted = self.fit(ctx.pack, ctx.train, ctx.dev, ctx.config.seed)
+        if "classical" not in ctx.cache:
+            ctx.cache["classical"] = (self.fit(ctx.pack, ctx.train, ctx.dev, ctx.config.seed), self.chosen)
+        self.fitted, self.chosen = ctx.cache["classical"]
         return time.perf_counter() - started
 
     def answer(self, ctx: SystemContext, examples: Sequence[Example]) -> list[Answer]:

@@ -19,7 +19,7 @@ from core.errors import ConfigError
 # Compared by default: the base model prompted (zero-shot, few-shot with retrieved examples), the fine-tuned adapter,
 # and the simplest alternatives: `classical` (classification packs) and `nearest` (every pack). `few_shot_random` is
 # a diagnostic (does retrieval matter?) that costs a quarter of evaluation time: opt in.
-DEFAULT_SYSTEMS = ("zero_shot", "few_shot", "tuned", "classical", "nearest")
+DEFAULT_SYSTEMS = ("zero_shot", "few_shot", "tuned", "classical", "tuned+classical", "nearest")
 
 
 class _Strict(BaseModel):

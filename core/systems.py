@@ -186,14 +186,17 @@ class PromptedSystem(System):
 
         choices = ctx.pack.allowed_outputs() or []
         labels = [str(ctx.pack.parse(c)) for c in choices]
+        done: dict[tuple[str, str], Answer] = ctx.cache.setdefault("scored_answers", {})  # a pooled system asks again
         answers = []
-        for prompt in self.prompts(ctx, examples):
-            started = time.perf_counter()
-            scored = ctx.model.score([prompt], choices, tuned=self.weights is Weights.TUNED)[0]
-            probs = dict(zip(labels, scored.probabilities, strict=True))
-            answers.append(
-                Answer(choices[scored.index], time.perf_counter() - started, 0, scored.prompt_truncated, probs)
-            )
+        for ex, prompt in zip(examples, self.prompts(ctx, examples), strict=True):
+            if (self.name, ex.id) not in done:
+                started = time.perf_counter()
+                scored = ctx.model.score([prompt], choices, tuned=self.weights is Weights.TUNED)[0]
+                probs = dict(zip(labels, scored.probabilities, strict=True))
+                done[(self.name, ex.id)] = Answer(
+                    choices[scored.index], time.perf_counter() - started, 0, scored.prompt_truncated, probs
+                )
+            answers.append(done[(self.name, ex.id)])
             ctx.progress(1)
         return answers
 
@@ -218,7 +221,8 @@ def register(name: str, factory: Callable[[], System]) -> None:
 
 
 def _builtins() -> None:
-    import core.baselines  # noqa: F401 - registers classical and nearest
+    import core.baselines
+    import core.pooled  # noqa: F401 - registers tuned+classical
 
 
 def registered() -> list[str]:

@@ -13,7 +13,14 @@ def test_defaults_are_valid():
 
 
 def test_random_shots_are_opt_in():
-    assert RunConfig().evaluation.systems == ["zero_shot", "few_shot", "tuned", "classical", "nearest"]
+    assert RunConfig().evaluation.systems == [
+        "zero_shot",
+        "few_shot",
+        "tuned",
+        "classical",
+        "tuned+classical",
+        "nearest",
+    ]
     cfg = build_config(overrides={"systems": ["zero_shot", "few_shot_random"]})
     assert "few_shot_random" in cfg.evaluation.systems
 
