@@ -164,6 +164,18 @@ def small_run(tiny_model, tmp_path_factory) -> Path:
 
 
 @pytest.fixture
+def run_copy(small_run, tmp_path):
+    """A copy of the shared small run that a test may evaluate again (evaluation writes into the run folder)."""
+    import shutil
+
+    from core.run_folder import RunFolder
+
+    copy = tmp_path / "run"
+    shutil.copytree(small_run, copy)
+    return RunFolder(copy)
+
+
+@pytest.fixture
 def tiny_trainer(tiny_model, clause_file, tmp_path):
     """`vft train`'s trainer (build_trainer) on the tiny model and the clause file, LoRA dropout 0."""
     from core.config import build_config

@@ -3,20 +3,10 @@ chosen on dev, probabilities kept), the nearest training example, and cleanlab's
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from core.pack import Example, get_pack
-from core.run_folder import RunFolder
 from tests.conftest import LABELS, PLACES, TEMPLATES
-
-
-@pytest.fixture
-def run_copy(small_run, tmp_path):
-    copy = tmp_path / "run"
-    shutil.copytree(small_run, copy)
-    return RunFolder(copy)
 
 
 def test_classical_and_nearest_are_scored_like_any_system(run_copy):

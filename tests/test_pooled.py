@@ -3,12 +3,9 @@ chosen on dev, and every held-out row equal to the pool of the two systems' own 
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from core.pooled import TUNED_WEIGHTS, pool
-from core.run_folder import RunFolder
 
 
 def test_the_pool_is_either_model_at_the_ends_and_a_distribution_between():
@@ -24,13 +21,6 @@ def test_the_pool_is_either_model_at_the_ends_and_a_distribution_between():
 def test_a_label_one_model_never_gives_is_still_ranked_by_the_other():
     pooled = pool({"a": 0.6, "b": 0.4}, {"a": 0.5, "b": 0.3, "c": 0.2}, 1.0)
     assert set(pooled) == {"a", "b", "c"} and pooled["c"] < 1e-6
-
-
-@pytest.fixture
-def run_copy(small_run, tmp_path):
-    copy = tmp_path / "run"
-    shutil.copytree(small_run, copy)
-    return RunFolder(copy)
 
 
 def test_the_pooled_system_uses_its_dev_weight_on_both_systems_own_probabilities(run_copy):
