@@ -19,6 +19,10 @@ TUNED_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)  # share of the fine-tuned model in 
 _FLOOR = 1e-9  # a label one model gives probability 0 is still ranked by the other
 
 
+def _no_progress(_: float) -> None:
+    return None
+
+
 def pool(tuned: dict[str, float], classical: dict[str, float], weight: float) -> dict[str, float]:
     """Normalised p_tuned^w * p_classical^(1-w) over the labels either model knows."""
     labels = sorted(set(tuned) | set(classical))
@@ -64,6 +68,7 @@ class PooledSystem(System):
         the weight nearest an even pool). Fewer than MIN_DEV dev examples: an even pool, said so."""
         started = time.perf_counter()
         self.classical.prepare(ctx)
+        ctx.progress = _no_progress  # the dev split is scored before this system's progress bar exists
         if len(ctx.dev) < MIN_DEV:
             self.weight = 0.5
             self.chosen = {"tuned_weight": 0.5, "tuned_weight_chosen_on": "fixed (dev split too small)"}
@@ -82,24 +87,34 @@ class PooledSystem(System):
         }
         return time.perf_counter() - started
 
+    def _parts(self, ctx: SystemContext, examples: Sequence[Example]) -> list[tuple[Answer, Answer]]:
+        """Both models' answers; only the fine-tuned part advances the progress bar (the classical one is instant)."""
+        tuned = self.tuned.answer(ctx, examples)
+        shown, ctx.progress = ctx.progress, _no_progress
+        try:
+            classical = self.classical.answer(ctx, examples)
+        finally:
+            ctx.progress = shown
+        return list(zip(tuned, classical, strict=True))
+
     def _probabilities(
         self, ctx: SystemContext, examples: Sequence[Example]
     ) -> list[tuple[dict[str, float], dict[str, float]]]:
-        tuned = self.tuned.answer(ctx, examples)
-        classical = self.classical.answer(ctx, examples)
-        return [(t.probabilities or {}, c.probabilities or {}) for t, c in zip(tuned, classical, strict=True)]
+        return [(t.probabilities or {}, c.probabilities or {}) for t, c in self._parts(ctx, examples)]
 
     def answer(self, ctx: SystemContext, examples: Sequence[Example]) -> list[Answer]:
         if self.weight is None:
             self.prepare(ctx)
         weight = self.weight if self.weight is not None else 0.5
         started = time.perf_counter()
-        pairs = self._probabilities(ctx, examples)
+        parts = self._parts(ctx, examples)
         seconds = (time.perf_counter() - started) / max(len(examples), 1)
         answers = []
-        for t, c in pairs:
-            probs = pool(t, c, weight)
-            answers.append(Answer(ctx.pack.format_answer(best_label(probs)), seconds, probabilities=probs))
+        for t, c in parts:
+            probs = pool(t.probabilities or {}, c.probabilities or {}, weight)
+            reused = t.reused_seconds + c.reused_seconds
+            text = ctx.pack.format_answer(best_label(probs))
+            answers.append(Answer(text, seconds + reused, probabilities=probs, reused_seconds=reused))
         return answers
 
 

@@ -8,6 +8,8 @@ evaluation times it, parses, scores and writes the same way whatever the system 
 
 from __future__ import annotations
 
+import dataclasses
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -54,6 +56,7 @@ class Answer:
     new_tokens: int = 0
     prompt_truncated: bool = False
     probabilities: dict[str, float] | None = None
+    reused_seconds: float = 0.0  # computed earlier for another system and reused: counted in this system's cost too
 
 
 @dataclass
@@ -182,8 +185,6 @@ class PromptedSystem(System):
         return [Answer(g.text, g.batch_seconds, g.new_tokens, g.prompt_truncated) for g in gens]
 
     def _scored(self, ctx: SystemContext, examples: Sequence[Example]) -> list[Answer]:
-        import time
-
         choices = ctx.pack.allowed_outputs() or []
         labels = [str(ctx.pack.parse(c)) for c in choices]
         done: dict[tuple[str, str], Answer] = ctx.cache.setdefault("scored_answers", {})  # a pooled system asks again
@@ -196,7 +197,10 @@ class PromptedSystem(System):
                 done[(self.name, ex.id)] = Answer(
                     choices[scored.index], time.perf_counter() - started, 0, scored.prompt_truncated, probs
                 )
-            answers.append(done[(self.name, ex.id)])
+                answers.append(done[(self.name, ex.id)])
+            else:
+                earlier = done[(self.name, ex.id)]
+                answers.append(dataclasses.replace(earlier, reused_seconds=earlier.latency))
             ctx.progress(1)
         return answers
 

@@ -41,3 +41,37 @@ def test_the_pooled_system_uses_its_dev_weight_on_both_systems_own_probabilities
         assert row["probabilities"] == pytest.approx(expected)
         assert sum(row["probabilities"].values()) == pytest.approx(1.0)
         assert row["parsed"] == max(expected, key=expected.get)
+
+
+def test_answers_reused_from_another_system_count_in_the_reusing_systems_time():
+    """tuned+scored after tuned+classical reuses its label scores: it must not look faster for coming second."""
+    from core.evaluation import run_system
+    from core.systems import Answer, System
+
+    class Reusing(System):
+        name = "reusing"
+
+        @property
+        def uses_model(self) -> bool:
+            return False
+
+        def describe(self):
+            return {}
+
+        def answer(self, ctx, examples):
+            return [Answer("a", 1.5, reused_seconds=1.5) for _ in examples]
+
+    from types import SimpleNamespace
+
+    ctx = SimpleNamespace(progress=None)
+    run = run_system(Reusing(), ctx, ["x", "y"], label="reusing", show=False)  # type: ignore[arg-type]
+    assert run.seconds >= 3.0
+
+
+def test_the_pooled_system_counts_the_fine_tuned_scores_it_reused(run_copy):
+    from core.evaluation import evaluate_run
+
+    results = evaluate_run(run_copy, systems=["tuned+scored", "tuned+classical"], show_progress=False)
+    tuned_seconds = results.systems["tuned+scored"].cost["seconds"]
+    pooled_seconds = results.systems["tuned+classical"].cost["seconds"]
+    assert pooled_seconds >= 0.5 * tuned_seconds > 0
