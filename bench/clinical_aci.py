@@ -10,6 +10,7 @@ the pack's hash split holds out test_fraction of the visits (the earlier protoco
 documented in verticals/clinical/importers.py. Every source is scrubbed (consistent surrogates) before training.
 
 python -m bench.clinical_aci --test-dir /path/to/aci-bench-test [--window-chars 1600] [--no-mts] [--budget 50]
+    [--train-minutes 60]
 python -m bench.clinical_aci --reuse runs/bench/aci-...   # evaluate an existing run again (no training)
 python -m bench.clinical_aci --systems nearest zero_shot tuned+constrained ...   # which systems are scored
 python -m bench.clinical_aci --test-dir ... --summarize runs/bench/aci-...   # its figures again, no model
@@ -136,6 +137,7 @@ def main() -> None:
     ap.add_argument("--epochs", type=float, default=2.0)
     ap.add_argument("--learning-rate", type=float, default=1e-3, help="the pack's 3e-4 left dev loss still falling")
     ap.add_argument("--budget", type=float, default=50.0, help="evaluation time budget, minutes")
+    ap.add_argument("--train-minutes", type=float, help="training time budget, minutes (default: no cap)")
     ap.add_argument("--output-dir", default="runs/bench")
     ap.add_argument("--reuse", type=Path, help="an earlier run of this benchmark: evaluate it again, no training")
     ap.add_argument(
@@ -177,6 +179,7 @@ def train_run(rows: list[dict], args: argparse.Namespace) -> Path:
                 "save_steps": 50,
                 "max_new_tokens": 200,
                 "time_budget_minutes": args.budget,
+                "max_minutes": args.train_minutes,
                 "constrained": False,
                 "systems": args.systems or ["nearest", "zero_shot+constrained", "tuned+constrained"],
                 "output_dir": args.output_dir,
@@ -214,6 +217,10 @@ def report(run_dir: Path, derivation: dict[str, int], full_names: list[str], sta
     repeats = repeated_items(run_dir)
     audit = folder.load_redaction_audit() or {}
     print(f"evaluation: {(results.get('evaluation') or {}).get('examples')}")
+    spent = {n: (s.get("cost") or {}).get("seconds") or 0.0 for n, s in systems.items()}
+    wall = (results.get("evaluation") or {}).get("wall_seconds")
+    print(f"evaluation time: {wall} s wall; answering {sum(spent.values()) / 60:.1f} min for {len(spent)} systems "
+          f"({spent})")  # fmt: skip
     print(f"verdict: {(results.get('verdict') or {}).get('sentence')}")
     print(f"training: {training['train_runtime_s']} s, {training['global_step']} steps, splits {data_report['splits']}")
     print(f"training windows: {data_report.get('training_windows')}")
@@ -230,6 +237,7 @@ def report(run_dir: Path, derivation: dict[str, int], full_names: list[str], sta
         redaction_audit={k: audit[k] for k in ("rows", "rows_changed", "entities_total", "operator", "detector")},
         leak_check=leaks,
         repeated_list_items=repeats,
+        evaluation_seconds=round(sum(spent.values()), 1),
     )
     print(f"wrote {save('clinical_aci', payload)}")
 

@@ -209,6 +209,7 @@ def evaluate_run(
     show_progress: bool = True,
 ) -> RunResults:
     """Evaluate a run folder's systems on its held-out split; update results.json and return it."""
+    started = time.perf_counter()
     folder = run_dir if isinstance(run_dir, RunFolder) else RunFolder.open(run_dir)
     cfg = folder.load_config()
     pack = load_run_pack(folder, cfg)
@@ -255,6 +256,7 @@ def evaluate_run(
     verdict = decide(
         [candidate(n, s.system, s.examples_per_second) for n, s in scored.items()], boot, pack.headline_metric
     )
+    wall_seconds = time.perf_counter() - started  # model loading, metric models, every system, scoring, bootstrap
 
     def record(results: RunResults) -> None:
         results.systems = {**{k: v for k, v in results.systems.items() if k not in scored}, **scored}
@@ -272,6 +274,7 @@ def evaluate_run(
             "held_out": len(test),
             "systems_left_out": skipped,
             "bootstrap_resamples": boot.resamples,
+            "wall_seconds": round(wall_seconds, 1),
         }
         results.verdict = verdict
         results.warnings = evidence_warnings(len(examples), verdict)

@@ -41,6 +41,7 @@ def test_results_json_validates_against_its_schema(small_run):
     for scores in results.systems.values():
         assert scores.headline == getattr(scores, "macro_f1") and scores.system  # noqa: B009
     assert results.evaluation and "held-out" in results.evaluation["examples"]
+    assert results.evaluation["wall_seconds"] > 0  # the whole evaluation, timed (issue 23's <= 10 min is on it)
     schema = results_json_schema()
     assert set(raw) <= set(schema["properties"])
 
