@@ -20,6 +20,7 @@ same rank and alpha and everything else from the pack's defaults, as `vft train`
 vft arm's config, so one lever can be measured at a time (e.g. `--set lora.dropout=0.05`).
 
 python -m bench.train_throughput [--pack legal] [--examples 96] [--dev 24] [--arms ...] [--set key=value ...]
+    [--tag xeon_bf16]
 """
 
 from __future__ import annotations
@@ -201,6 +202,7 @@ def main() -> None:
     ap.add_argument("--max-length", type=int, default=512)
     ap.add_argument("--arms", help="comma-separated (default: all; vft_auto only where the CPU has native bf16)")
     ap.add_argument("--set", dest="sets", action="append", default=[], help="vft arm config override key=value")
+    ap.add_argument("--tag", help="suffix of the result file, so a run on another machine keeps the last one")
     ap.add_argument("--arm", choices=ARMS, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.arm:
@@ -241,6 +243,7 @@ def main() -> None:
     print(f"CPU: {cpu_name()}; native bf16: {native_bf16}; matmul peaks fp32 {peaks['fp32'] / 1e9:.0f} GFLOP/s, "
           f"bf16 {bf16_peak}")  # fmt: skip
     name = "train_throughput" if args.pack == "legal" else f"train_throughput_{args.pack}"
+    name += f"_{args.tag}" if args.tag else ""
     print(f"wrote {save(name, {'arms': arms, 'ratios': ratios, 'matmul_peak_flops': peaks, 'settings': vars(args)})}")
 
 
