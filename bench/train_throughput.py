@@ -43,7 +43,10 @@ LORA = {"r": 16, "alpha": 32, "dropout": 0.05}
 PLAIN_BATCH = 8
 PARAMS = 134.5e6
 PLAIN_STYLES = {"plain_full": "full", "plain_compact": "compact", "plain_minimal": "minimal"}
-ARMS = (*PLAIN_STYLES, "vft_fp32", "vft_auto")
+# the plain recipe with TRL's bf16=True (autocast), its fairest opponent on a CPU with native bf16
+PLAIN_BF16 = {"plain_compact_bf16": "compact"}
+ARMS = (*PLAIN_STYLES, *PLAIN_BF16, "vft_fp32", "vft_auto")
+NEEDS_NATIVE_BF16 = ("vft_auto", *PLAIN_BF16)
 
 
 def matmul_peak(dtype_name: str, n: int = 2048, reps: int = 8) -> float:
@@ -88,8 +91,8 @@ def held_out_loss(model: Any, tokenizer: Any, pack: Any, dev: list, style: str, 
     return total / max(count, 1)
 
 
-def arm_plain(pack_name: str, n: int, dev_n: int, style: str, max_length: int) -> dict[str, Any]:
-    """What the TRL docs lead a user to write, made to run on a CPU."""
+def arm_plain(pack_name: str, n: int, dev_n: int, style: str, max_length: int, bf16: bool = False) -> dict[str, Any]:
+    """What the TRL docs lead a user to write, made to run on a CPU (bf16: TRL's own mixed precision)."""
     from datasets import Dataset
     from peft import LoraConfig
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -109,7 +112,7 @@ def arm_plain(pack_name: str, n: int, dev_n: int, style: str, max_length: int) -
     args = SFTConfig(
         output_dir=tempfile.mkdtemp(prefix="vft-bench-plain-"), num_train_epochs=1,
         per_device_train_batch_size=PLAIN_BATCH, gradient_accumulation_steps=1, gradient_checkpointing=True,
-        bf16=False, use_cpu=True, learning_rate=4e-4, logging_steps=1, report_to="none", save_strategy="no",
+        bf16=bf16, use_cpu=True, learning_rate=4e-4, logging_steps=1, report_to="none", save_strategy="no",
         max_length=max_length, packing=False, seed=42, disable_tqdm=True,
     )  # fmt: skip
     trainer = SFTTrainer(
@@ -131,7 +134,7 @@ def arm_plain(pack_name: str, n: int, dev_n: int, style: str, max_length: int) -
         "examples": len(train),
         "tokens": tokens,
         "eval_loss": loss,
-        "precision": "fp32",
+        "precision": "bf16" if bf16 else "fp32",
         "prompt": style,
     }
 
@@ -184,6 +187,8 @@ def arm_vft(
 def child(arm: str, pack: str, n: int, dev: int, max_length: int, sets: list[str]) -> None:
     if arm in PLAIN_STYLES:
         out = arm_plain(pack, n, dev, PLAIN_STYLES[arm], max_length)
+    elif arm in PLAIN_BF16:
+        out = arm_plain(pack, n, dev, PLAIN_BF16[arm], max_length, bf16=True)
     else:
         out = arm_vft(pack, n, dev, "fp32" if arm == "vft_fp32" else "auto", max_length, sets)
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -200,7 +205,7 @@ def main() -> None:
     ap.add_argument("--examples", type=int, default=96)
     ap.add_argument("--dev", type=int, default=24)
     ap.add_argument("--max-length", type=int, default=512)
-    ap.add_argument("--arms", help="comma-separated (default: all; vft_auto only where the CPU has native bf16)")
+    ap.add_argument("--arms", help="comma-separated (default: all; the bf16 arms only where the CPU has native bf16)")
     ap.add_argument("--set", dest="sets", action="append", default=[], help="vft arm config override key=value")
     ap.add_argument("--tag", help="suffix of the result file, so a run on another machine keeps the last one")
     ap.add_argument("--arm", choices=ARMS, help=argparse.SUPPRESS)
@@ -214,7 +219,7 @@ def main() -> None:
     # without native bf16 the bf16 peak is an emulation (minutes to measure) and no arm runs in bf16
     peaks = {"fp32": matmul_peak("float32"), "bf16": matmul_peak("bfloat16") if native_bf16 else None}
     arms: dict[str, dict[str, Any]] = {}
-    chosen = args.arms.split(",") if args.arms else [a for a in ARMS if a != "vft_auto" or native_bf16]
+    chosen = args.arms.split(",") if args.arms else [a for a in ARMS if a not in NEEDS_NATIVE_BF16 or native_bf16]
     for arm in chosen:
         cmd = [sys.executable, "-m", "bench.train_throughput", "--arm", arm, "--pack", args.pack, "--examples",
                str(args.examples), "--dev", str(args.dev), "--max-length", str(args.max_length),
@@ -234,7 +239,7 @@ def main() -> None:
              a["eval_loss"]] for name, a in arms.items()]  # fmt: skip
     print(table(["arm", "precision", "examples/s", "tokens/s", "MFU", "peak RSS MB", "held-out loss"], rows))
     ratios = {}
-    for base in PLAIN_STYLES:
+    for base in (*PLAIN_STYLES, *PLAIN_BF16):
         for arm in ("vft_fp32", "vft_auto"):
             if base in arms and arm in arms:
                 ratios[f"{arm}/{base}"] = arms[arm]["examples_per_s"] / arms[base]["examples_per_s"]

@@ -102,6 +102,7 @@ class LoadedRun:
                 **kwargs,
                 **constraint,
                 batch_size=batch_size or self.config.evaluation.eval_batch_size,
+                batch_tokens=self.config.evaluation.eval_batch_tokens,
                 on_batch=on_batch,
                 grounding=grounding,
             )

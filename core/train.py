@@ -129,7 +129,10 @@ def generation_eval_callback(
             budget = prompt_budget(cfg, getattr(model, "config", None))  # the same budget every inference caller uses
             generator = Generator(model, tokenizer, max_length=budget, precision=precision)
             outs = generator.generate(
-                prompts, **Decoding.for_run(pack, cfg).kwargs(), batch_size=cfg.evaluation.eval_batch_size
+                prompts,
+                **Decoding.for_run(pack, cfg).kwargs(),
+                batch_size=cfg.evaluation.eval_batch_size,
+                batch_tokens=cfg.evaluation.eval_batch_tokens,
             )
             parsed, _ = parse_outputs(pack, [o.text for o in outs])
             scores = pack.metrics(parsed, refs)
