@@ -197,6 +197,12 @@ class DecodingSettings(_Strict):
         description="End a free-text answer where a line repeats an earlier one (the repeat is cut). Default: the "
         "pack's own.",
     )
+    end_after_json: bool = Field(
+        True,
+        description="Extraction packs, free decoding: end an answer where its first JSON object closes (the parsed "
+        "answer is the same), or once it has written 240 characters without starting one (it is not the answer "
+        "asked for and will not parse).",
+    )
     coverage_bonus: float | None = Field(
         None,
         ge=0.0,

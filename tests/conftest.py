@@ -84,6 +84,15 @@ def tiny_tokenizer(tiny_model: Path):
     return load_tokenizer(str(tiny_model))
 
 
+@pytest.fixture(scope="module")
+def tiny_generator(tiny_model: Path):
+    """A Generator on the tiny model (greedy, eval mode), shared by a test module's decoding tests."""
+    from core.generate import Generator
+    from core.models import load_model, load_tokenizer
+
+    return Generator(load_model(str(tiny_model), for_training=False), load_tokenizer(str(tiny_model)))
+
+
 def run_vft(*args: str) -> subprocess.CompletedProcess[str]:
     """Run the `vft` command as a user would (through core.cli.main, so errors become exit code 2)."""
     code = "from core.cli import main; main()"

@@ -6,8 +6,6 @@ from typing import Literal
 import pytest
 from pydantic import BaseModel, Field, ValidationError
 
-from core.generate import Generator
-
 
 class Intake(BaseModel):
     label: Literal["urgent", "routine"]
@@ -18,11 +16,9 @@ class Intake(BaseModel):
 PROMPTS = [[{"role": "user", "content": f"Classify visit {i}: Liability shall not exceed the fees."}] for i in range(6)]
 
 
-@pytest.fixture(scope="module")
-def generator(tiny_model):
-    from core.models import load_model, load_tokenizer
-
-    return Generator(load_model(str(tiny_model), for_training=False), load_tokenizer(str(tiny_model)))
+@pytest.fixture
+def generator(tiny_generator):
+    return tiny_generator
 
 
 def _valid(text: str) -> bool:

@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from core.config import build_config
-from core.generate import Decoding, Generator, repetition_processors
-from core.models import load_model, load_tokenizer
+from core.generate import Decoding, repetition_processors
+from core.models import load_tokenizer
 from core.pack import get_pack
 
 
@@ -35,11 +35,9 @@ def test_repetition_penalty_ignores_the_prompt():
     assert out[0, 4] == 0.5 and (out[0, [1, 2, 3]] == 1.0).all()
 
 
-@pytest.fixture(scope="module")
-def generator(tiny_model):
-    tok = load_tokenizer(str(tiny_model))
-    tok.padding_side = "left"
-    return Generator(load_model(str(tiny_model), for_training=False), tok)
+@pytest.fixture
+def generator(tiny_generator):
+    return tiny_generator
 
 
 def test_generated_answers_never_repeat_an_ngram(generator):
