@@ -201,6 +201,11 @@ _SETTING_NEAR = regex.compile(
     r"\b(?:ps|psv|ips|peep|cpap|bi-?pap|pain|flowby|ventilation|vent|settings?|simv|imv)\b[^\n]{0,12}$",
     regex.IGNORECASE,
 )
+# the same at the end of a list of settings after the mode: "SIMV/PS, 500X10, 40%, & 5/8", "IMV 700x10, 50% 8/5"
+_SETTING_LIST = regex.compile(
+    r"\b(?:ps|psv|peep|cpap|bi-?pap|simv|imv|vent|settings?|fio2)\b(?:[\s,&:;=/%.-]|\d|(?<=\d)x(?=\d))*$",
+    regex.IGNORECASE,
+)
 _SETTING_AFTER = regex.compile(r"^\s?(?:%|pain\b|peep\b|x\d|c?pap\b|bi-?pap\b)", regex.IGNORECASE)
 # "CP 5/10", "6/10 cp", "decrease in CP to 3/10": a score out of ten beside a pain word
 _OUT_OF_TEN = regex.compile(r"(?:10|[0-9])/10")
@@ -208,8 +213,9 @@ _PAIN = regex.compile(r"\b(?:pain|cp|discomfort|ha|headache|ache|sore(?:ness)?)\
 
 
 def _date_in_context(text: str, start: int, end: int) -> bool:
-    """A digits-only date that is part of a longer chain ("600x12/5/40%", "13/7.5/50") or sits by a ventilator or
-    pain setting ("CPAP/PS of 10/5", "pain 8/10") is a reading."""
+    """A digits-only date that is part of a longer chain ("600x12/5/40%", "13/7.5/50"), sits by a ventilator or
+    pain setting ("CPAP/PS of 10/5", "pain 8/10") or ends a list of ventilator settings ("SIMV/PS, 500X10, 40%, &
+    5/8") is a reading."""
     value = text[start:end]
     if regex.search(r"\p{L}", value):
         return True
@@ -218,7 +224,9 @@ def _date_in_context(text: str, start: int, end: int) -> bool:
         return False
     if _OUT_OF_TEN.fullmatch(value.strip()) and (_PAIN.search(before) or _PAIN.search(text[end : end + 16])):
         return False
-    return not (value.count("/") == 1 and _SETTING_NEAR.search(before))
+    if value.count("/") != 1:
+        return True
+    return not (_SETTING_NEAR.search(before) or _SETTING_LIST.search(text[max(0, start - 48) : start]))
 
 
 # named devices, signs and findings: "Quinton catheter", "PENROSE DRAIN", "condom cath", "Mallory Weiss tear"

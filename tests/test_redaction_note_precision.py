@@ -26,6 +26,8 @@ def found(detector: Detector, text: str, label: str) -> list[str]:
         "Vent settings 500x12/5/40%. tolerating settings well.",
         "10:00 the pt was switched to CPAP/PS of 10/5 c 35% SaO2.",
         "Pt c/o midsternal chest pressure, pain 6/10. EKG done.",
+        "VENTED. SETTINGS-SIMV/PS, 500X10, 40%, & 5/8. ABG PENDING.",
+        "RESP: remains vented IMV 700x10, 50% 8/5. sats >97%.",
     ],
 )
 def test_readings_are_not_dates(detector: Detector, text: str) -> None:
@@ -38,6 +40,8 @@ def test_readings_are_not_dates(detector: Detector, text: str) -> None:
         ("PICC PLACED IN R AC 11/17, ART LINE PLACED.", "11/17"),
         ("Admitted on 2/21/2014 from home.", "2/21/2014"),
         ("11/21.93 \nneuro: pt alert.", "11/21.93"),
+        ("Vent settings unchanged since 5/8, weaning planned.", "5/8"),
+        ("SIMV 500x10. Extubated 5/8.", "5/8"),
     ],
 )
 def test_dates_are_still_found(detector: Detector, text: str, date: str) -> None:
