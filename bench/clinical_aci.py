@@ -11,6 +11,8 @@ documented in verticals/clinical/importers.py. Every source is scrubbed (consist
 
 python -m bench.clinical_aci --test-dir /path/to/aci-bench-test [--window-chars 1600] [--no-mts] [--budget 50]
     [--train-minutes 60]
+python -m bench.clinical_aci --valid-as-test [--drug-hints] [--no-mts] --tag dev_x   # choose a lever on dev: train
+    on ACI-Bench train, score its valid split (no test visit is read)
 python -m bench.clinical_aci --reuse runs/bench/aci-...   # evaluate an existing run again (no training)
 python -m bench.clinical_aci --systems nearest zero_shot tuned+constrained ...   # which systems are scored
 python -m bench.clinical_aci --test-dir ... --summarize runs/bench/aci-...   # its figures again, no model
@@ -93,6 +95,19 @@ def test_split_records(
     return rows, counts, patient_names([ACI / "train.csv", ACI / "valid.csv", *tests])
 
 
+def dev_records(pack, dev_visits: int, mts: bool) -> tuple[list[dict], dict[str, int], list[str]]:
+    """For choosing a lever without touching a test set: ACI-Bench train (+ MTS-Dialog snippets) for training, of
+    which dev_visits hold validation loss, and ACI-Bench valid (20 visits) scored as the held-out part."""
+    counts: dict[str, int] = {}
+    rows = _rows(pack, ACI / "train.csv", "aci_train", "train", counts)
+    for r in sorted(rows, key=lambda r: r["id"])[:dev_visits]:
+        r["split"] = "validation"
+    rows += _rows(pack, ACI / "valid.csv", "aci_valid", "test", counts)
+    if mts:
+        rows += _rows(pack, MTS_TRAIN, "mts_dialog", "train", counts)
+    return rows, counts, patient_names([ACI / "train.csv", ACI / "valid.csv"])
+
+
 def leak_check(run_dir: Path, full_names: list[str]) -> dict[str, object]:
     """Every file under the run folder, searched for each patient's full name (case-insensitive; one pass per file
     with all names in one pattern, since the folder holds checkpoints of many megabytes)."""
@@ -129,7 +144,19 @@ def repeated_items(run_dir: Path) -> dict[str, int]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--test-dir", type=Path, help="folder with ACI-Bench's three test splits and their metadata")
-    ap.add_argument("--dev-visits", type=int, default=6, help="valid visits held for validation loss (--test-dir)")
+    ap.add_argument(
+        "--dev-visits",
+        type=int,
+        default=6,
+        help="visits held for validation loss (valid's with --test-dir, train's with --valid-as-test)",
+    )
+    ap.add_argument(
+        "--valid-as-test",
+        action="store_true",
+        help="dev protocol for choosing levers: train on ACI-Bench train, score its valid split (no test set seen)",
+    )
+    ap.add_argument("--tag", help="save figures as bench/results/clinical_aci_TAG.json (default: clinical_aci.json)")
+    ap.add_argument("--drug-hints", action="store_true", help="the pack's drug_hints option (drug names in prompts)")
     ap.add_argument("--no-mts", dest="mts", action="store_false", help="train without MTS-Dialog snippets")
     ap.add_argument("--window-chars", type=int, default=1600, help="the pack's window_chars (0 = whole dialogue)")
     # whole dialogues: 3072 tokens hold all but one ACI dialogue (2048 cut 20 of 63); windows need far fewer
@@ -149,8 +176,12 @@ def main() -> None:
     ap.add_argument("--summarize", type=Path, help="an earlier run: print and save its figures again (no model)")
     args = ap.parse_args()
     pack = get_pack("clinical")
+    if args.test_dir and args.valid_as_test:
+        raise SystemExit("--valid-as-test and --test-dir are two protocols; give one")
     if args.test_dir:
         rows, derivation, full_names = test_split_records(pack, args.test_dir, args.dev_visits, args.mts)
+    elif args.valid_as_test:
+        rows, derivation, full_names = dev_records(pack, args.dev_visits, args.mts)
     else:
         rows, derivation, full_names = pooled_records(pack)
     started = time.time()
@@ -167,7 +198,7 @@ def train_run(rows: list[dict], args: argparse.Namespace) -> Path:
             pack_defaults=pack_defaults,
             overrides={
                 "pack": "clinical",
-                "pack_options": {"window_chars": args.window_chars},
+                "pack_options": {"window_chars": args.window_chars, "drug_hints": args.drug_hints},
                 "data": str(data),
                 "max_length": max_length,
                 "epochs": args.epochs,
@@ -239,7 +270,7 @@ def report(run_dir: Path, derivation: dict[str, int], full_names: list[str], sta
         repeated_list_items=repeats,
         evaluation_seconds=round(sum(spent.values()), 1),
     )
-    print(f"wrote {save('clinical_aci', payload)}")
+    print(f"wrote {save('clinical_aci_' + args.tag if args.tag else 'clinical_aci', payload)}")
 
 
 if __name__ == "__main__":

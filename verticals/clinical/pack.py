@@ -19,6 +19,7 @@ from core.errors import ConfigError, DataError, ParseError
 from core.pack import Example, LoadResult, Pack, PackOptions, TaskKind
 from core.parsing import first_json_object
 from verticals.clinical import importers
+from verticals.clinical.drug_mentions import hint_line
 from verticals.clinical.schema import IntakeForm, user_schema
 from verticals.clinical.scoring import micro_counts, score_forms
 from verticals.clinical.windows import merge_forms, split_windows, stable_fraction, window_forms
@@ -61,6 +62,11 @@ class ClinicalOptions(PackOptions):
         le=1.0,
         description="Share of training windows with nothing to extract that are kept (a deterministic selection): "
         "most windows state nothing, and a model trained on all of them learns to answer null.",
+    )
+    drug_hints: bool = Field(
+        False,
+        description="Append the drug names the text says (a drug dictionary's matches) to every prompt, for "
+        "training and answering alike; the model still decides which ones the patient takes.",
     )
 
 
@@ -286,6 +292,8 @@ class ClinicalPack(Pack):
         return "Fill in the intake form from the visit text. Answer with one JSON object."
 
     def user_message(self, text: str) -> str:
+        if self.options.drug_hints:
+            return f"Visit text:\n{text}\n\n{hint_line(text)}"
         return f"Visit text:\n{text}"
 
     # -- outputs ----------------------------------------------------------------------------------------
