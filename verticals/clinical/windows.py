@@ -12,7 +12,8 @@ Training targets per window (`window_forms`), derived from the visit's whole for
 - a list item (a medication by its name, an allergy, a symptom) goes to every window that mentions it; an item the
   text paraphrases ("abdominal pain" for "my stomach hurts... the pain") goes to the one window sharing most of its
   content words (at least one; the first such window on a tie);
-- a vital sign goes to every window that states its number (blood pressure: both numbers);
+- a vital sign goes to every window that states its number (blood pressure: both numbers), in digits or spoken
+  ("one twenty eight over seventy two", verticals/clinical/spoken_numbers.py);
 - a value no window mentions goes to none and is counted (`values_not_in_text`): the merged form cannot state
   it, and the count says how much of the reference is out of reach for window-by-window extraction."""
 
@@ -22,6 +23,8 @@ import hashlib
 import re
 from collections.abc import Sequence
 from typing import Any
+
+from verticals.clinical.spoken_numbers import states_number
 
 VISIT_LEVEL = ("chief_complaint", "secondary_complaints", "age", "sex")
 LIST_FIELDS = ("medications", "allergies", "symptoms")
@@ -86,8 +89,8 @@ def _states_vital(window: str, key: str, value: Any) -> bool:
         numbers = str(value).split("/")
     else:
         number = re.match(r"-?\d+(?:\.\d+)?", str(value))
-        numbers = [number.group(0).removesuffix(".0")] if number else []
-    return bool(numbers) and all(re.search(rf"(?<![\d.]){re.escape(n)}(?![\d])", window) for n in numbers)
+        numbers = [number.group(0)] if number else []
+    return bool(numbers) and all(states_number(window, n) for n in numbers)
 
 
 def window_forms(windows: Sequence[str], form: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, int]]:
