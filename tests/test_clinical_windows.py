@@ -61,7 +61,17 @@ def test_training_forms_put_each_value_where_the_window_states_it():
     assert targets[1]["vitals"] == {"blood_pressure": "142/88"}  # heart rate 70 is said nowhere
     assert targets[2]["symptoms"] == ["abdominal pain"]  # paraphrased: the window sharing its words
     assert all(t["symptoms"] is None for i, t in enumerate(targets) if i != 2)  # "fatigue" is said nowhere
-    assert counts == {"values_placed": 3, "values_not_in_text": 2}
+    assert counts == {"values_placed": 4, "values_not_in_text": 2}  # the age is placed and counted too
+
+
+def test_the_age_goes_where_it_is_said_and_nowhere_when_it_is_not():
+    windows = ["[doctor] hi , how are you ?", "[doctor] so you are fifty two now ?", "[doctor] you are 52 , right ?"]
+    targets, counts = window_forms(windows, {"age": 52, "sex": "female"})
+    assert [t["age"] for t in targets] == [None, 52, None] and targets[0]["sex"] == "female"
+    assert counts == {"values_placed": 1, "values_not_in_text": 0}
+    targets, counts = window_forms(windows[:1], {"age": 39, "sex": "male"})
+    assert targets[0]["age"] is None and targets[0]["sex"] == "male"
+    assert counts == {"values_placed": 0, "values_not_in_text": 1}
 
 
 def test_merge_unions_lists_and_takes_the_first_scalar():
@@ -88,11 +98,11 @@ def test_merge_unions_lists_and_takes_the_first_scalar():
 
 def test_empty_windows_are_thinned_for_training_and_counted():
     pack = get_pack("clinical", {"window_chars": 600, "window_overlap_chars": 100})
-    ex = Example(id="v1", text=DIALOGUE, target="{}", reference=pack.validate_form({"age": 40}))
+    ex = Example(id="v1", text=DIALOGUE, target="{}", reference=pack.validate_form({"sex": "female"}))
     counts = pack.window_counts([ex])
     views = pack.training_views([ex])
     assert counts["windows"] == len(views) and counts["empty_windows_left_out"] > 0
-    assert json.loads(views[0].target)["age"] == 40 and all(v.id == "v1" for v in views)
+    assert json.loads(views[0].target)["sex"] == "female" and all(v.id == "v1" for v in views)
     keep_all = get_pack("clinical", {"window_chars": 600, "window_overlap_chars": 100, "empty_window_fraction": 1.0})
     assert len(keep_all.training_views([ex])) == len(split_windows(DIALOGUE, 600, 100))
 
