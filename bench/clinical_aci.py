@@ -11,7 +11,7 @@ documented in verticals/clinical/importers.py. Every source is scrubbed (consist
 
 python -m bench.clinical_aci --test-dir /path/to/aci-bench-test [--window-chars 1600] [--no-mts] [--budget 50]
     [--train-minutes 60]
-python -m bench.clinical_aci --valid-as-test [--drug-hints] [--no-mts] --tag dev_x   # choose a lever on dev: train
+python -m bench.clinical_aci --valid-as-test [--drug-hints] [--stated-values-only] [--no-mts] --tag dev_x   # dev: train
     on ACI-Bench train, score its valid split (no test visit is read)
 python -m bench.clinical_aci --reuse runs/bench/aci-...   # evaluate an existing run again (no training)
 python -m bench.clinical_aci --systems nearest zero_shot tuned+constrained ...   # which systems are scored
@@ -157,6 +157,11 @@ def main() -> None:
     )
     ap.add_argument("--tag", help="save figures as bench/results/clinical_aci_TAG.json (default: clinical_aci.json)")
     ap.add_argument("--drug-hints", action="store_true", help="the pack's drug_hints option (drug names in prompts)")
+    ap.add_argument(
+        "--stated-values-only",
+        action="store_true",
+        help="the pack's stated_values_only option (spoken vitals placed, the age only where a window states it)",
+    )
     ap.add_argument("--no-mts", dest="mts", action="store_false", help="train without MTS-Dialog snippets")
     ap.add_argument("--window-chars", type=int, default=1600, help="the pack's window_chars (0 = whole dialogue)")
     # whole dialogues: 3072 tokens hold all but one ACI dialogue (2048 cut 20 of 63); windows need far fewer
@@ -198,7 +203,11 @@ def train_run(rows: list[dict], args: argparse.Namespace) -> Path:
             pack_defaults=pack_defaults,
             overrides={
                 "pack": "clinical",
-                "pack_options": {"window_chars": args.window_chars, "drug_hints": args.drug_hints},
+                "pack_options": {
+                    "window_chars": args.window_chars,
+                    "drug_hints": args.drug_hints,
+                    "stated_values_only": args.stated_values_only,
+                },
                 "data": str(data),
                 "max_length": max_length,
                 "epochs": args.epochs,

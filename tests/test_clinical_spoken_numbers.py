@@ -52,13 +52,15 @@ def test_a_number_inside_a_longer_one_is_not_found(text, number):
     assert not states_number(text, number)
 
 
-def test_spoken_vitals_go_to_the_window_that_says_them():
+def test_where_stated_spoken_vitals_go_to_the_window_that_says_them():
     windows = ["[patient] i have had a cough for a week .", EXAM]
     form = {
         "chief_complaint": "cough",
         "vitals": {"blood_pressure": "128/72", "temperature": 98.7, "heart_rate": 64, "oxygen_saturation": 97},
     }
-    targets, counts = window_forms(windows, form)
+    targets, counts = window_forms(windows, form, where_stated=True)
     assert targets[0]["vitals"] is None
     assert targets[1]["vitals"] == {"blood_pressure": "128/72", "temperature": 98.7, "heart_rate": 64}
     assert counts == {"values_placed": 3, "values_not_in_text": 1}
+    digits_only, _ = window_forms(windows, form)  # the default: digits only
+    assert digits_only[1]["vitals"] is None

@@ -61,17 +61,30 @@ def test_training_forms_put_each_value_where_the_window_states_it():
     assert targets[1]["vitals"] == {"blood_pressure": "142/88"}  # heart rate 70 is said nowhere
     assert targets[2]["symptoms"] == ["abdominal pain"]  # paraphrased: the window sharing its words
     assert all(t["symptoms"] is None for i, t in enumerate(targets) if i != 2)  # "fatigue" is said nowhere
-    assert counts == {"values_placed": 4, "values_not_in_text": 2}  # the age is placed and counted too
+    assert counts == {"values_placed": 3, "values_not_in_text": 2}
 
 
-def test_the_age_goes_where_it_is_said_and_nowhere_when_it_is_not():
+def test_where_stated_the_age_goes_where_it_is_said_and_nowhere_when_it_is_not():
     windows = ["[doctor] hi , how are you ?", "[doctor] so you are fifty two now ?", "[doctor] you are 52 , right ?"]
-    targets, counts = window_forms(windows, {"age": 52, "sex": "female"})
+    assert [t["age"] for t in window_forms(windows, {"age": 52})[0]] == [52, None, None]  # default: first window
+    targets, counts = window_forms(windows, {"age": 52, "sex": "female"}, where_stated=True)
     assert [t["age"] for t in targets] == [None, 52, None] and targets[0]["sex"] == "female"
     assert counts == {"values_placed": 1, "values_not_in_text": 0}
-    targets, counts = window_forms(windows[:1], {"age": 39, "sex": "male"})
+    targets, counts = window_forms(windows[:1], {"age": 39, "sex": "male"}, where_stated=True)
     assert targets[0]["age"] is None and targets[0]["sex"] == "male"
     assert counts == {"values_placed": 0, "values_not_in_text": 1}
+
+
+def test_the_pack_option_places_stated_values_only():
+    text = "\n".join(["[doctor] hi , how are you today ?"] * 3 + ["[doctor] your pulse is seventy two ."] * 3)
+    reference = {"age": 61, "vitals": {"heart_rate": 72}}
+    for option, first_age, pulse_windows in ((False, 61, 0), (True, None, 1)):
+        pack = get_pack("clinical", {"window_chars": 120, "window_overlap_chars": 0, "stated_values_only": option})
+        ex = Example(id="v", text=text, target="{}", reference=pack.validate_form(reference))
+        forms = [json.loads(v.target) for v in pack._window_examples(ex)[0]]
+        assert forms[0]["age"] == first_age
+        assert sum(bool(f["vitals"]) for f in forms) >= pulse_windows
+        assert option or not any(f["vitals"] for f in forms)
 
 
 def test_merge_unions_lists_and_takes_the_first_scalar():

@@ -7,15 +7,16 @@ by its name, first mention wins); scalars and each vital sign are the first non-
 field is null only when every window left it null, and [] when some window said "none" and none named an item.
 
 Training targets per window (`window_forms`), derived from the visit's whole form:
-- visit-level fields (chief_complaint, secondary_complaints, sex) and lists the visit states as empty ([])
+- visit-level fields (chief_complaint, secondary_complaints, age, sex) and lists the visit states as empty ([])
   go to the first window only: the opening of a visit is where they are stated, and the merge takes the first;
-- the age goes to the first window that states its number, in digits or words; ACI-Bench takes ages from the
-  note's header, and 28 of its 64 training visits never say the age: a target there teaches the model to guess one;
+- with `where_stated` (the pack's `stated_values_only`, off by default): the age goes to the first window that
+  states its number, in digits or words, and nowhere when none does (ACI-Bench takes ages from the note's header,
+  and 28 of its 64 training visits never say the age), and a vital sign spoken in words counts as stated;
 - a list item (a medication by its name, an allergy, a symptom) goes to every window that mentions it; an item the
   text paraphrases ("abdominal pain" for "my stomach hurts... the pain") goes to the one window sharing most of its
   content words (at least one; the first such window on a tie);
-- a vital sign goes to every window that states its number (blood pressure: both numbers), in digits or spoken
-  ("one twenty eight over seventy two", verticals/clinical/spoken_numbers.py);
+- a vital sign goes to every window that states its number (blood pressure: both numbers) in digits, or with
+  `where_stated` spoken too ("one twenty eight over seventy two", verticals/clinical/spoken_numbers.py);
 - a value no window mentions goes to none and is counted (`values_not_in_text`): the merged form cannot state
   it, and the count says how much of the reference is out of reach for window-by-window extraction."""
 
@@ -86,23 +87,29 @@ def _most_words(windows: Sequence[str], phrase: str) -> list[int]:
     return [shared.index(best)] if best else []
 
 
-def _states_vital(window: str, key: str, value: Any) -> bool:
+def _states_vital(window: str, key: str, value: Any, spoken: bool) -> bool:
     if key == "blood_pressure":
         numbers = str(value).split("/")
     else:
         number = re.match(r"-?\d+(?:\.\d+)?", str(value))
         numbers = [number.group(0)] if number else []
-    return bool(numbers) and all(states_number(window, n) for n in numbers)
+    if spoken:
+        return bool(numbers) and all(states_number(window, n) for n in numbers)
+    numbers = [n.removesuffix(".0") for n in numbers]
+    return bool(numbers) and all(re.search(rf"(?<![\d.]){re.escape(n)}(?![\d])", window) for n in numbers)
 
 
-def window_forms(windows: Sequence[str], form: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, int]]:
-    """Each window's target form (see the module docstring) and counts of where the visit's values went."""
+def window_forms(
+    windows: Sequence[str], form: dict[str, Any], *, where_stated: bool = False
+) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """Each window's target form (see the module docstring) and counts of where the visit's values went.
+    `where_stated`: vital signs spoken in words count as stated, and the age goes only where it is stated."""
     counts = {"values_placed": 0, "values_not_in_text": 0}
     targets: list[dict[str, Any]] = [dict.fromkeys(form) for _ in windows]
     for key in VISIT_LEVEL:
         if key in form:
             targets[0][key] = form[key]
-    if form.get("age") is not None:
+    if where_stated and form.get("age") is not None:
         stated = [i for i, w in enumerate(windows) if states_number(w, str(form["age"]))]
         targets[0]["age"] = None
         if stated:
@@ -123,7 +130,7 @@ def window_forms(windows: Sequence[str], form: dict[str, Any]) -> tuple[list[dic
     for sub, value in (form.get("vitals") or {}).items():
         if value is None:
             continue
-        hits = [i for i, w in enumerate(windows) if _states_vital(w, sub, value)]
+        hits = [i for i, w in enumerate(windows) if _states_vital(w, sub, value, where_stated)]
         counts["values_placed" if hits else "values_not_in_text"] += 1
         for i in hits:
             targets[i]["vitals"] = {**(targets[i]["vitals"] or {}), sub: value}
