@@ -194,3 +194,24 @@ def test_windowed_run_trains_on_windows_and_answers_by_windows(tiny_model, tmp_p
     tuned = results["systems"]["tuned+constrained"]
     assert tuned["n"] == report["splits"]["test"] > 0
     assert tuned["generated_tokens"] > tuned["n"] * 16  # more than one answer of at most 16 tokens per visit
+
+
+def test_windows_are_the_default_with_the_built_in_form_only(tmp_path):
+    assert get_pack("clinical").window_chars == 1600
+    assert get_pack("clinical", {"window_chars": 0}).window_chars == 0
+    schema = tmp_path / "form.yaml"
+    schema.write_text("fields:\n  pain: string\n", encoding="utf-8")
+    assert get_pack("clinical", {"schema_file": str(schema)}).window_chars == 0  # no error: windows were not asked
+
+
+def test_a_run_answers_with_the_windows_it_was_trained_with():
+    trained = get_pack("clinical")
+    reopened = get_pack("clinical")
+    reopened.load_state(trained.state())
+    assert reopened.window_chars == 1600
+    before_windows = get_pack("clinical")
+    before_windows.load_state({"decoding_max_items": 12, "decoding_max_chars": 80})  # a run from before the default
+    assert before_windows.window_chars == 0
+    explicit = get_pack("clinical", {"window_chars": 900})
+    explicit.load_state({})
+    assert explicit.window_chars == 900
