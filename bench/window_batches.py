@@ -1,4 +1,4 @@
-"""Generation batches for windowed inputs: rows per batch fixed vs capped by tokens, side by side in one process.
+"""Generation batches for windowed inputs: rows per batch and token caps, side by side in one process.
 
 The clinical pack reads a visit window by window (~700-token prompts); it used to answer them 4 rows at a time, a
 batch size chosen for whole visits (~2,000-3,000 tokens). On a CPU a decoding step costs about the same for 4 rows as
@@ -7,7 +7,8 @@ constraint, greedy) at each configuration and counts the answers that stay ident
 batch's composition, fp32 does not).
 
 python -m bench.window_batches [--windows 32] [--configs 4 16 16:16384] [--precision auto|fp32]
-    (a config is ROWS or ROWS:TOKENS, the evaluation's eval_batch_size and eval_batch_tokens)
+    (a config is ROWS or ROWS:TOKENS, the evaluation's eval_batch_size and eval_batch_tokens: the most rows and
+    tokens the rolling batch of core.rolling_batch holds at once)
 """
 
 from __future__ import annotations
@@ -52,27 +53,25 @@ def main() -> None:
     first: list[str] | None = None
     for text in args.configs:
         rows, tokens = _config(text)
-        batches: list[int] = []
         t0 = time.perf_counter()
         out = gen.generate(
-            prompts, max_new_tokens=args.max_new_tokens, batch_size=rows, batch_tokens=tokens,
-            on_batch=batches.append, **pack.constraint(),
-        )  # fmt: skip
+            prompts, max_new_tokens=args.max_new_tokens, batch_size=rows, batch_tokens=tokens, **pack.constraint()
+        )
         seconds = time.perf_counter() - t0
         answers = [g.text for g in out]
         first = first or answers
         runs.append({
-            "config": text, "rows": rows, "tokens": tokens, "seconds": seconds, "batches": len(batches),
+            "config": text, "rows": rows, "tokens": tokens, "seconds": seconds,
             "windows_per_s": len(prompts) / seconds, "new_tokens": sum(g.new_tokens for g in out),
             "identical_to_first": sum(a == b for a, b in zip(first, answers, strict=True)) / len(answers),
         })  # fmt: skip
-        print(f"{text}: {seconds:.1f} s, {len(batches)} batches", flush=True)
+        print(f"{text}: {seconds:.1f} s", flush=True)
     base = runs[0]["windows_per_s"]
     for r in runs:
         r["speed_up"] = r["windows_per_s"] / base
     print(table(
-        ["rows[:tokens]", "batches", "seconds", "windows/s", "x first", "new tokens", "identical to first"],
-        [[r["config"], r["batches"], r["seconds"], r["windows_per_s"], r["speed_up"], r["new_tokens"],
+        ["rows[:tokens]", "seconds", "windows/s", "x first", "new tokens", "identical to first"],
+        [[r["config"], r["seconds"], r["windows_per_s"], r["speed_up"], r["new_tokens"],
           r["identical_to_first"]] for r in runs],
     ))  # fmt: skip
     print(f"precision {precision}; {len(prompts)} windows of {args.window_chars} characters, bundled clinical sample")

@@ -160,11 +160,16 @@ class EvaluationSettings(_Strict):
         "colour, material or number the input lacks).",
     )
     few_shot_k: int = Field(3, ge=1, le=32)
-    eval_batch_size: int = Field(16, ge=1, description="Most prompts answered in one generation batch.")
+    eval_batch_size: int = Field(
+        16,
+        ge=1,
+        description="Most prompts answered at once. The generation batch rolls: a row leaves when its answer ends "
+        "and the next prompt takes its place (core.rolling_batch).",
+    )
     eval_batch_tokens: int | None = Field(
         None,
         ge=1,
-        description="Also cap a generation batch at this many tokens, rows x (longest prompt + new tokens): short "
+        description="Also cap the generation batch at this many tokens, rows x (widest row + new tokens): short "
         "prompts then share big batches and long ones small ones. None: eval_batch_size rows whatever their length.",
     )
     max_eval_examples: int | None = Field(

@@ -38,7 +38,13 @@ class ChoiceTrie:
         return self.next.get(tuple(prefix))
 
 
-def choice_processor(tokenizer: Any, choices: Sequence[str], prompt_length: int) -> Any:
+def answer_start(prompt_length: int | Sequence[int], row: int) -> int:
+    """Where a row's answer begins: one prompt width for the batch, or one per row (rows that continue an earlier
+    answer, right-aligned, start at different columns)."""
+    return prompt_length if isinstance(prompt_length, int) else prompt_length[row]
+
+
+def choice_processor(tokenizer: Any, choices: Sequence[str], prompt_length: int | Sequence[int]) -> Any:
     """Mask every token that would leave the set of allowed completions."""
     import torch
     from transformers import LogitsProcessor
@@ -47,10 +53,12 @@ def choice_processor(tokenizer: Any, choices: Sequence[str], prompt_length: int)
     trie = ChoiceTrie([tokenizer(c, add_special_tokens=False)["input_ids"] + [eot] for c in choices])
 
     class _Choices(LogitsProcessor):
+        ending_ids = frozenset({eot})  # what may follow a complete answer (core.constrained.accepted_part)
+
         def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
             mask = torch.full_like(scores, float("-inf"))
             for row in range(input_ids.shape[0]):
-                allowed = trie.allowed(input_ids[row, prompt_length:].tolist())
+                allowed = trie.allowed(input_ids[row, answer_start(prompt_length, row) :].tolist())
                 mask[row, list(allowed if allowed is not None else {eot})] = 0
             return scores + mask
 
@@ -142,7 +150,7 @@ class _IdMasks:
 
 
 def json_schema_processor(
-    tokenizer: Any, schema: dict[str, Any], prompt_length: int, max_new_tokens: int | None = None
+    tokenizer: Any, schema: dict[str, Any], prompt_length: int | Sequence[int], max_new_tokens: int | None = None
 ) -> Any:
     """Allow only tokens that keep the output a valid prefix of a JSON document matching `schema`. With
     max_new_tokens, the last CLOSING_RESERVE tokens of the budget prefer tokens that close the open string, list
@@ -167,6 +175,8 @@ def json_schema_processor(
         return next((m for m in masks if bool(m.any())), masks[-1])
 
     class _Schema(LogitsProcessor):
+        ending_ids = frozenset({eot}) | blank_ids  # what may follow a complete answer (accepted_part)
+
         def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
             if not sets:
                 masks = _IdMasks(scores.shape[-1])
@@ -181,11 +191,11 @@ def json_schema_processor(
             masks, eot_only, blank = sets["masks"], sets["eot"], sets["blank"]
             keep = torch.zeros_like(scores, dtype=torch.bool)
             for row in range(input_ids.shape[0]):
-                generated = input_ids[row, prompt_length:].tolist()
+                generated = input_ids[row, answer_start(prompt_length, row) :].tolist()
                 if eot in generated:  # this row is finished; keep it finished
                     keep[row] = eot_only
                     continue
-                allowed = masks.allowed(enforcer.get_allowed_tokens(generated).allowed_tokens) & sets["not_control"]
+                allowed = masks.allowed(_enforcer_tokens(enforcer, generated)) & sets["not_control"]
                 allowed = first_nonempty(allowed, eot_only)
                 closing_phase = bool(reserve) and len(generated) >= max_new_tokens - reserve  # type: ignore[operator]
                 if unique_keys and not closing_phase:
@@ -210,6 +220,58 @@ def json_schema_processor(
             return scores.masked_fill(~keep, float("-inf"))
 
     return _Schema()
+
+
+def _enforcer_tokens(enforcer: Any, generated: list[int]) -> Any:
+    """The enforcer's allowed tokens after `generated`. It takes a token sequence whose parent it has not seen for
+    the start of a new answer, so the tokens of a resumed answer (Generator.generate's `earlier`) are walked through
+    first."""
+    if generated and tuple(generated[:-1]) not in enforcer.prefix_states:
+        for i in range(len(generated)):
+            enforcer.get_allowed_tokens(generated[:i])
+    return enforcer.get_allowed_tokens(generated).allowed_tokens
+
+
+def accepted_part(
+    processor: Any, tokens: Sequence[int], *, vocab_width: int, stop_ids: Sequence[int], max_new_tokens: int
+) -> tuple[int, bool]:
+    """How much of an earlier greedy, unconstrained answer to the same prompt a constrained decoder would have
+    written too. Greedy decoding takes the highest-scoring token; while that token is one the constraint allows,
+    the constrained decoder takes the same one, so the two answers agree up to the first token the constraint
+    refuses. `processor` is this module's processor built with prompt_length 0 (it reads each answer from its
+    first column). Returns (k, complete): the first k tokens are the constrained answer's too, and with
+    `complete` the constrained answer ends there as well (its text is the same once trailing whitespace is
+    stripped), so nothing is left to decode."""
+    import torch
+
+    tokenizer_ends = set(stop_ids)
+    ending = _ending_mask(processor, vocab_width)
+
+    def allowed_after(prefix: Sequence[int]) -> Any:
+        ids = torch.tensor([list(prefix)], dtype=torch.long).reshape(1, len(prefix))
+        return processor(ids, torch.zeros((1, vocab_width))).isfinite()[0]
+
+    tokens = list(tokens)[:max_new_tokens]
+    for j, token in enumerate(tokens):
+        allowed = allowed_after(tokens[:j])
+        if bool(allowed[token]):
+            if token in tokenizer_ends:
+                return j + 1, True
+            continue
+        # a refused end of turn where only the end (or whitespace before it) may follow: the same text
+        return j, token in tokenizer_ends and not bool((allowed & ~ending).any())
+    if len(tokens) >= max_new_tokens:
+        return len(tokens), True  # the constrained decoder stops at the same budget
+    return len(tokens), not bool((allowed_after(tokens) & ~ending).any())
+
+
+def _ending_mask(processor: Any, vocab_width: int) -> Any:
+    """End-of-turn and whitespace tokens: what may follow a complete answer."""
+    import torch
+
+    mask = torch.zeros(vocab_width, dtype=torch.bool)
+    mask[list(processor.ending_ids)] = True
+    return mask
 
 
 def bound_schema(

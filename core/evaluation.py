@@ -140,6 +140,7 @@ def cost(run: SystemRun, n: int) -> dict[str, Any]:
         "peak_rss_mb": round(run.peak_rss_mb, 1),
         "seconds": round(run.seconds, 2),
         **({"training_seconds": round(run.fit_seconds, 2)} if run.fit_seconds else {}),
+        **({"reused_seconds": round(reused, 2)} if (reused := sum(a.reused_seconds for a in run.answers)) else {}),
     }
 
 

@@ -4,8 +4,6 @@ optional constrained decoding (core.constrained) or repetition control for free 
 from __future__ import annotations
 
 import contextlib
-import copy
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +12,7 @@ from core.formatting import Messages, chat_ids, end_of_turn_ids, fit_prompt
 from core.grounding import Grounding, trim_cut_answer
 from core.pack import TaskKind
 from core.parsing import json_answer_end
+from core.rolling_batch import Finished, Hooks, Row, decode_rolling
 
 
 @dataclass(frozen=True)
@@ -61,7 +60,9 @@ class Decoding:
 CHECK_EVERY = 16  # decoding steps: rows are checked at least this often, boundary token or not
 
 
-def answer_end_stopper(tokenizer: Any, prompt_width: int, answer_end: Callable[[str], int | None]) -> Any:
+def answer_end_stopper(
+    tokenizer: Any, prompt_width: int | Sequence[int], answer_end: Callable[[str], int | None]
+) -> Any:
     """A stopping criterion that ends a row's answer as soon as `answer_end` finds where it should end (for example
     at a line that repeats an earlier one, or where a JSON object closes). Rows are decoded only after a token that
     ends a line, a sentence or a JSON object, and every CHECK_EVERY steps (an answer with none of those), so a
@@ -69,6 +70,7 @@ def answer_end_stopper(tokenizer: Any, prompt_width: int, answer_end: Callable[[
     import torch
     from transformers import StoppingCriteria
 
+    from core.constrained import answer_start
     from core.vocab import token_texts
 
     boundaries = frozenset(
@@ -78,36 +80,59 @@ def answer_end_stopper(tokenizer: Any, prompt_width: int, answer_end: Callable[[
     class _AnswerEnd(StoppingCriteria):
         def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
             done = torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
-            every = (input_ids.shape[1] - prompt_width) % CHECK_EVERY == 0
             for row in range(input_ids.shape[0]):
-                if every or int(input_ids[row, -1]) in boundaries:
-                    text = tokenizer.decode(input_ids[row, prompt_width:], skip_special_tokens=True)
+                start = answer_start(prompt_width, row)
+                if (input_ids.shape[1] - start) % CHECK_EVERY == 0 or int(input_ids[row, -1]) in boundaries:
+                    text = tokenizer.decode(input_ids[row, start:], skip_special_tokens=True)
                     done[row] = answer_end(text) is not None
             return done
 
     return _AnswerEnd()
 
 
-def repetition_processors(no_repeat_ngram_size: int, repetition_penalty: float, prompt_width: int) -> list[Any]:
+def repetition_processors(
+    no_repeat_ngram_size: int, repetition_penalty: float, prompt_width: int | Sequence[int]
+) -> list[Any]:
     """transformers' own processors, restricted to the answer: for a decoder-only model they would otherwise count
-    the prompt, and forbid copying its product name or attribute values into the answer. None when both are off."""
+    the prompt, and forbid copying its product name or attribute values into the answer. `prompt_width`: where the
+    answers start, one column for the batch or one per row. None when both are off."""
     if no_repeat_ngram_size <= 0 and repetition_penalty == 1.0:
         return []
     from transformers import LogitsProcessor, NoRepeatNGramLogitsProcessor, RepetitionPenaltyLogitsProcessor
+
+    from core.constrained import answer_start
 
     class _AnswerOnly(LogitsProcessor):
         def __init__(self, inner: Any):
             self.inner = inner
 
         def __call__(self, input_ids: Any, scores: Any) -> Any:
-            return self.inner(input_ids[:, prompt_width:], scores)
+            if isinstance(prompt_width, int):
+                return self.inner(input_ids[:, prompt_width:], scores)
+            for row in range(input_ids.shape[0]):
+                start = answer_start(prompt_width, row)
+                scores[row : row + 1] = self.inner(input_ids[row : row + 1, start:], scores[row : row + 1])
+            return scores
 
     procs: list[Any] = []
     if repetition_penalty != 1.0:
-        procs.append(RepetitionPenaltyLogitsProcessor(float(repetition_penalty), prompt_ignore_length=prompt_width))
+        procs.append(_AnswerOnly(RepetitionPenaltyLogitsProcessor(float(repetition_penalty))))
     if no_repeat_ngram_size > 0:
         procs.append(_AnswerOnly(NoRepeatNGramLogitsProcessor(no_repeat_ngram_size)))
     return procs
+
+
+class _RowView(Sequence[Any]):
+    """A per-prompt list seen through the rolling batch's current rows (row r -> values[rows[r].index])."""
+
+    def __init__(self, rows: list[Row], values: Sequence[Any]):
+        self.rows, self.values = rows, values
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, r: Any) -> Any:
+        return self.values[self.rows[r].index]
 
 
 @dataclass
@@ -118,6 +143,9 @@ class Generation:
     prompt_truncated: bool
     token_ids: tuple[int, ...] = ()  # the new tokens, up to and including the stop token
     batch_seconds: float = 0.0  # wall time of the whole batch: how long this prompt's caller waited
+    raw_greedy: bool = False  # every token was the model's highest-scoring one (no constraint, penalty or bonus)
+    reused_tokens: int = 0  # leading tokens taken from an earlier answer (see Generator.generate's `earlier`)
+    reused_seconds: float = 0.0  # that earlier answer's seconds, in proportion to the tokens taken from it
 
 
 def inference_autocast(model: Any, precision: str) -> Any:
@@ -158,39 +186,11 @@ def final_text(text: str, answer_end: Callable[[str], int | None] | None, ground
     return trim_cut_answer(ground, text)
 
 
-def answer_length(new: Sequence[int], stop_ids: Sequence[int], pad_id: int | None = None) -> int:
-    """New tokens of one row up to and including its stop token; with `pad_id`, a row a stopping criterion ended
-    (then padded to the batch's width) ends before its first padding."""
-    n_new = next((k + 1 for k, t in enumerate(new) if t in stop_ids), len(new))
-    if pad_id is not None:
-        n_new = min(n_new, next((k for k, t in enumerate(new) if t == pad_id), n_new))
-    return n_new
-
-
-def plan_batches(
-    lengths: Sequence[int], batch_size: int, batch_tokens: int | None = None, max_new_tokens: int = 0
-) -> list[list[int]]:
-    """Prompt indices in batches, longest prompts first so similar lengths share a batch: at most `batch_size` rows,
-    and with `batch_tokens` at most that many tokens of (longest prompt + answer) x rows, one row always. On a CPU a
-    decoding step costs about the same for 4 rows as for 16, so short prompts should share big batches; the token
-    cap keeps long ones (whole clinical visits) from filling memory."""
-    order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
-    batches: list[list[int]] = []
-    for i in order:
-        current = batches[-1] if batches else []
-        width = (lengths[current[0]] if current else lengths[i]) + max_new_tokens
-        full = len(current) >= batch_size or (batch_tokens is not None and (len(current) + 1) * width > batch_tokens)
-        if not current or full:
-            batches.append([i])
-        else:
-            current.append(i)
-    return batches
-
-
 class Generator:
-    """Wraps a model + tokenizer for batched chat generation. Rows of a batch are [shared prefix][padding][own
-    tokens]: the prefix every prompt shares is run once and its KV cache copied to every row; positions come from the
-    attention mask, so the padding in the middle changes nothing the model sees."""
+    """Wraps a model + tokenizer for batched chat generation in a rolling batch (core.rolling_batch): longest
+    prompts first, a row leaves when its answer ends and the next prompt takes its place. Rows are [shared
+    prefix][padding][own tokens]: the prefix every prompt shares is run once and its KV cache copied to every row;
+    positions come from the attention mask, so the padding in the middle changes nothing the model sees."""
 
     def __init__(
         self, model: Any, tokenizer: Any, *, max_length: int = 2048, precision: str = "fp32", reuse_prefix: bool = True
@@ -215,10 +215,16 @@ class Generator:
         grounding: Sequence[Any] | None = None,
         answer_end: Callable[[str], int | None] | None = None,
         coverage_bonus: float = 0.0,
+        earlier: Sequence[Generation | None] | None = None,
     ) -> list[Generation]:
         """Constrained answers (choices / json_schema) get no repetition control: their structure repeats by design
         (`"name": ` once per medication), and a ban could leave the constraint no token to choose. Free text with
-        `answer_end` stops where it says (checked during decoding) and is cut there."""
+        `answer_end` stops where it says (checked during decoding) and is cut there.
+
+        `earlier`: for constrained greedy decoding, each prompt's greedy unconstrained answer when one was made
+        (the free twin of a system). The constrained answer agrees with it up to the first token the constraint
+        refuses (core.constrained.accepted_part), so decoding resumes there, and an answer the constraint accepts
+        whole is returned without decoding: the same answers for less work."""
         import torch
 
         tok = self.tokenizer
@@ -228,88 +234,168 @@ class Generator:
             fitted, cut = fit_prompt(tok, list(messages), budget)
             encoded.append((chat_ids(tok, fitted, add_generation_prompt=True), cut))
         results: list[Generation | None] = [None] * len(encoded)
+        stop_ids = end_of_turn_ids(tok)
+        forced: list[list[int]] = [[] for _ in encoded]
+        if earlier is not None and (choices or json_schema) and not do_sample:
+            forced = self._resume_points(
+                encoded, earlier, results, choices, json_schema, max_new_tokens, stop_ids, on_batch
+            )
         device = next(self.model.parameters()).device
         pad_id = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
-        stop_ids = end_of_turn_ids(tok)
         was_training = self.model.training
         self.model.eval()
-        prefix_len = shared_prefix([e[0] for e in encoded]) if self.reuse_prefix else 0
+        todo = [i for i, r in enumerate(results) if r is None]
+        prefix_len = shared_prefix([encoded[i][0] for i in todo]) if self.reuse_prefix and todo else 0
         ends_early = answer_end is not None and not (choices or json_schema)
         prefix_cache = None
         if prefix_len >= MIN_SHARED_PREFIX:
             with torch.inference_mode(), inference_autocast(self.model, self.precision):
-                prefix = torch.tensor([encoded[0][0][:prefix_len]], device=device)
+                prefix = torch.tensor([encoded[todo[0]][0][:prefix_len]], device=device)
                 prefix_cache = self.model(input_ids=prefix, use_cache=True).past_key_values
         else:
             prefix_len = 0
+        from transformers import LogitsProcessorList
+
+        kwargs: dict[str, Any] = {"do_sample": do_sample}
+        if do_sample:
+            kwargs["temperature"] = temperature
+        else:
+            kwargs.update(temperature=None, top_p=None, top_k=None)
+        constrained = bool(choices or json_schema)
+
+        def processors(starts: list[int], rows: list[Row]) -> list[Any]:
+            if constrained:
+                from core.constrained import choice_processor, json_schema_processor
+
+                return [
+                    choice_processor(tok, choices or [], starts)
+                    if choices
+                    else json_schema_processor(tok, json_schema or {}, starts, max_new_tokens)
+                ]
+            procs = repetition_processors(no_repeat_ngram_size, repetition_penalty, starts)
+            if grounding is not None:
+                from core.grounding import grounding_processor
+
+                procs.append(grounding_processor(tok, _RowView(rows, grounding), starts, stop_ids, coverage_bonus))
+            return procs
+
+        def stoppers(starts: list[int], rows: list[Row]) -> list[Any]:
+            found = [budget_stopper(starts, max_new_tokens)]
+            if ends_early and answer_end is not None:
+                found.append(answer_end_stopper(tok, starts, answer_end))
+            return found
+
+        raw_greedy = not do_sample and not constrained and not processors([], [])
+
+        def finished(done: Finished) -> None:
+            i, answer = done.row.index, done.answer
+            text = tok.decode(answer, skip_special_tokens=True).strip()
+            text = final_text(text, answer_end if ends_early else None, grounding[i] if grounding else None)
+            results[i] = Generation(
+                text,
+                len(answer),
+                done.row.seconds,
+                encoded[i][1],
+                tuple(answer),
+                batch_seconds=done.waited,
+                raw_greedy=raw_greedy,
+                **_reuse(earlier[i] if earlier is not None else None, len(forced[i])),
+            )
+            if on_batch:
+                on_batch(1)
+
+        queue = sorted((Row(i, encoded[i][0] + forced[i], len(forced[i])) for i in todo), key=lambda row: -len(row.ids))
         try:
-            lengths = [len(ids) for ids, _ in encoded]
-            for idx in plan_batches(lengths, batch_size, batch_tokens, max_new_tokens):
-                width = max(len(encoded[i][0]) for i in idx)
-                input_ids = torch.full((len(idx), width), pad_id, dtype=torch.long)
-                attention = torch.zeros((len(idx), width), dtype=torch.long)
-                for row, i in enumerate(idx):
-                    ids = encoded[i][0]
-                    own = ids[prefix_len:]
-                    input_ids[row, :prefix_len] = torch.tensor(ids[:prefix_len], dtype=torch.long)
-                    attention[row, :prefix_len] = 1
-                    input_ids[row, width - len(own) :] = torch.tensor(own)
-                    attention[row, width - len(own) :] = 1
-                kwargs: dict[str, Any] = {
-                    "max_new_tokens": max_new_tokens,
-                    "do_sample": do_sample,
-                    "eos_token_id": stop_ids,
-                    "pad_token_id": pad_id,
-                }
-                if do_sample:
-                    kwargs["temperature"] = temperature
-                else:
-                    kwargs.update(temperature=None, top_p=None, top_k=None)
-                if choices or json_schema:
-                    from core.constrained import choice_processor, json_schema_processor
-
-                    procs = [
-                        choice_processor(tok, choices, width)
-                        if choices
-                        else json_schema_processor(tok, json_schema or {}, width, max_new_tokens)
-                    ]
-                else:
-                    procs = repetition_processors(no_repeat_ngram_size, repetition_penalty, width)
-                    if grounding is not None:
-                        from core.grounding import grounding_processor
-
-                        procs.append(
-                            grounding_processor(tok, [grounding[i] for i in idx], width, stop_ids, coverage_bonus)
-                        )
-                    if ends_early and answer_end is not None:
-                        from transformers import StoppingCriteriaList
-
-                        kwargs["stopping_criteria"] = StoppingCriteriaList([answer_end_stopper(tok, width, answer_end)])
-                if procs:
-                    from transformers import LogitsProcessorList
-
-                    kwargs["logits_processor"] = LogitsProcessorList(procs)
-                t0 = time.perf_counter()
-                if prefix_cache is not None:
-                    cache = copy.deepcopy(prefix_cache)
-                    cache.batch_repeat_interleave(len(idx))
-                    kwargs["past_key_values"] = cache
-                with torch.inference_mode(), inference_autocast(self.model, self.precision):
-                    out = self.model.generate(
-                        input_ids=input_ids.to(device), attention_mask=attention.to(device), **kwargs
-                    )
-                elapsed = time.perf_counter() - t0
-                for row, i in enumerate(idx):
-                    new = out[row, width:].tolist()
-                    n_new = answer_length(new, stop_ids, pad_id if ends_early else None)
-                    text = tok.decode(new[:n_new], skip_special_tokens=True).strip()
-                    text = final_text(text, answer_end if ends_early else None, grounding[i] if grounding else None)
-                    results[i] = Generation(
-                        text, n_new, elapsed / len(idx), encoded[i][1], tuple(new[:n_new]), batch_seconds=elapsed
-                    )
-                if on_batch:
-                    on_batch(len(idx))
+            with torch.inference_mode(), inference_autocast(self.model, self.precision):
+                decode_rolling(
+                    self.model,
+                    queue,
+                    batch_size=batch_size,
+                    batch_tokens=batch_tokens,
+                    max_new_tokens=max_new_tokens,
+                    prefix=(prefix_len, prefix_cache) if prefix_cache is not None else None,
+                    pad_id=pad_id,
+                    stop_ids=stop_ids,
+                    hooks=Hooks(
+                        lambda starts, rows: LogitsProcessorList(processors(starts, rows)),
+                        stoppers,
+                    ),
+                    generate_kwargs=kwargs,
+                    on_finished=finished,
+                )
         finally:
             if was_training:
                 self.model.train()
         return [r for r in results if r is not None]
+
+    def _resume_points(
+        self,
+        encoded: Sequence[tuple[list[int], bool]],
+        earlier: Sequence[Generation | None],
+        results: list[Generation | None],
+        choices: Sequence[str] | None,
+        json_schema: dict[str, Any] | None,
+        max_new_tokens: int,
+        stop_ids: Sequence[int],
+        on_batch: Callable[[int], None] | None,
+    ) -> list[list[int]]:
+        """For each prompt, the leading tokens of its earlier greedy answer that constrained decoding would write
+        too; where those make the whole constrained answer, its Generation goes into `results` at once."""
+        from core.constrained import accepted_part, choice_processor, json_schema_processor
+
+        replay = (
+            choice_processor(self.tokenizer, choices, 0)
+            if choices
+            else json_schema_processor(self.tokenizer, json_schema or {}, 0, max_new_tokens)
+        )
+        width = vocab_width(self.model, self.tokenizer)
+        forced: list[list[int]] = [[] for _ in encoded]
+        finished = 0
+        for i, before in enumerate(earlier):
+            if before is None or not before.raw_greedy or not before.token_ids:
+                continue
+            k, complete = accepted_part(
+                replay, before.token_ids, vocab_width=width, stop_ids=stop_ids, max_new_tokens=max_new_tokens
+            )
+            answer = list(before.token_ids[:k])
+            if complete:
+                text = self.tokenizer.decode(answer, skip_special_tokens=True).strip()
+                ended = bool(answer) and (answer[-1] in stop_ids or len(answer) >= max_new_tokens)
+                n_tokens = len(answer) if ended else len(answer) + 1  # + the end of turn it would write
+                results[i] = Generation(
+                    text, n_tokens, 0.0, encoded[i][1], tuple(answer), raw_greedy=False, **_reuse(before, k)
+                )
+                finished += 1
+            else:
+                forced[i] = answer
+        if on_batch and finished:
+            on_batch(finished)
+        return forced
+
+
+def _reuse(before: Generation | None, k: int) -> dict[str, Any]:
+    """The reuse fields of a Generation that took its first k tokens from `before`."""
+    if before is None or k == 0:
+        return {}
+    return {"reused_tokens": k, "reused_seconds": before.seconds * k / max(len(before.token_ids), 1)}
+
+
+def vocab_width(model: Any, tokenizer: Any) -> int:
+    """Columns of the model's next-token scores (may be wider than the tokenizer's vocabulary)."""
+    head = model.get_output_embeddings() if hasattr(model, "get_output_embeddings") else None
+    weight = getattr(head, "weight", None)
+    return int(weight.shape[0]) if weight is not None else len(tokenizer)
+
+
+def budget_stopper(starts: Sequence[int], max_new_tokens: int) -> Any:
+    """Ends each row when its answer (counted from its own start column, read live) reaches max_new_tokens: rows
+    that joined the batch later, or resume an earlier answer, have their own number of tokens left."""
+    import torch
+    from transformers import StoppingCriteria
+
+    class _Budget(StoppingCriteria):
+        def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+            begin = torch.tensor(list(starts[: input_ids.shape[0]]), device=input_ids.device)
+            return (input_ids.shape[1] - begin) >= max_new_tokens
+
+    return _Budget()

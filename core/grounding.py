@@ -175,16 +175,29 @@ def next_fact_tokens(answer: str, answer_ids: Sequence[int], facts: Sequence[Fac
 def grounding_processor(
     tokenizer: Any,
     rows: Sequence[Grounding | None],
-    prompt_width: int,
+    prompt_width: int | Sequence[int],
     stop_ids: Sequence[int],
     coverage_bonus: float = 0.0,
 ) -> Any:
+    """`rows` and `prompt_width` (one answer start for the batch, or one per row) may be live views that change
+    between steps as rows leave and join a rolling batch (core.rolling_batch); each row's facts are looked up by its
+    grounding, not by its position."""
     import torch
     from transformers import LogitsProcessor
 
+    from core.constrained import answer_start
+
     pieces: dict[int, str] = {}
     stops = set(stop_ids)
-    facts = [fact_tokens(tokenizer, g.facts) if g is not None and coverage_bonus > 0 else [] for g in rows]
+    facts: dict[int, tuple[Grounding, list[Any]]] = {}  # id(grounding) -> (the grounding, its fact tokens)
+
+    def facts_of(ground: Grounding) -> list[Any]:
+        if coverage_bonus <= 0:
+            return []
+        hit = facts.get(id(ground))
+        if hit is None or hit[0] is not ground:
+            hit = facts[id(ground)] = (ground, fact_tokens(tokenizer, ground.facts))
+        return hit[1]
 
     def piece(token: int) -> str:
         if token not in pieces:
@@ -193,13 +206,15 @@ def grounding_processor(
 
     class _Grounded(LogitsProcessor):
         def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
-            for row, ground in enumerate(rows):
+            for row in range(input_ids.shape[0]):
+                ground = rows[row]
                 if ground is None:
                     continue
-                answer_ids = input_ids[row, prompt_width:].tolist()
+                answer_ids = input_ids[row, answer_start(prompt_width, row) :].tolist()
                 answer = tokenizer.decode(answer_ids, skip_special_tokens=True)
-                if facts[row]:
-                    nudged = sorted(next_fact_tokens(answer, answer_ids, facts[row]))
+                wanted = facts_of(ground)
+                if wanted:
+                    nudged = sorted(next_fact_tokens(answer, answer_ids, wanted))
                     if nudged:
                         scores[row, nudged] += coverage_bonus
                 tail_match = _TAIL.search(answer)

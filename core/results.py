@@ -34,7 +34,9 @@ class SystemScores(BaseModel):
     cost: dict[str, Any] | None = Field(
         None,
         description="examples_per_second, latency_p50_s / latency_p95_s (what one caller waits), peak_rss_mb of the "
-        "process while the system ran, seconds; training_seconds for fine-tuned systems.",
+        "process while the system ran, seconds; training_seconds for fine-tuned systems; reused_seconds: the "
+        "part of seconds spent earlier by another system whose work this one reused (a constrained twin resuming "
+        "its free twin's answers), counted so that no system looks cheaper for running later.",
     )
 
 

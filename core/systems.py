@@ -171,18 +171,32 @@ class PromptedSystem(System):
         from core.windows import generate_by_windows
 
         grounded = self.output is OutputMode.GROUNDED
+        # greedy answers of the free twin (same prompts, same weights), which the constrained twin resumes from
+        free_answers: dict[Any, Any] = ctx.cache.setdefault("free_answers", {}).setdefault(
+            (self.prompting, self.weights), {}
+        )
 
         def generate(pieces: list[Any], on_batch: Any) -> list[Any]:
-            return ctx.model.generate(
-                self.prompts(ctx, pieces),
+            prompts = self.prompts(ctx, pieces)
+            keys = [_prompt_key(p) for p in prompts]
+            constrained = self.output is OutputMode.CONSTRAINED
+            gens = ctx.model.generate(
+                prompts,
                 tuned=self.weights is Weights.TUNED,
-                constrained=self.output is OutputMode.CONSTRAINED,
+                constrained=constrained,
                 on_batch=on_batch,
                 grounding=[ctx.pack.grounding(ex) for ex in pieces] if grounded else None,
+                earlier=[free_answers.get(k) for k in keys] if constrained else None,
             )
+            if self.output is OutputMode.FREE:
+                free_answers.update(zip(keys, gens, strict=True))
+            return gens
 
         gens = generate_by_windows(ctx.pack, examples, generate, ctx.progress)
-        return [Answer(g.text, g.batch_seconds, g.new_tokens, g.prompt_truncated) for g in gens]
+        return [
+            Answer(g.text, g.batch_seconds + g.reused_seconds, g.new_tokens, g.prompt_truncated, None, g.reused_seconds)
+            for g in gens
+        ]
 
     def _scored(self, ctx: SystemContext, examples: Sequence[Example]) -> list[Answer]:
         choices = ctx.pack.allowed_outputs() or []
@@ -212,6 +226,10 @@ class PromptedSystem(System):
 
     def grounded(self) -> PromptedSystem:
         return PromptedSystem(self.prompting, self.weights, OutputMode.GROUNDED)
+
+
+def _prompt_key(messages: Sequence[dict[str, str]]) -> tuple[tuple[str, str], ...]:
+    return tuple((m["role"], m["content"]) for m in messages)
 
 
 # -- registry ----------------------------------------------------------------------------------------------------

@@ -53,6 +53,8 @@ def merge_generations(pack: Pack, gens: Sequence[Generation]) -> Generation:
         seconds=sum(g.seconds for g in gens),
         prompt_truncated=any(g.prompt_truncated for g in gens),
         batch_seconds=sum(g.batch_seconds for g in gens),  # the windows' batch waits summed: an upper bound
+        reused_tokens=sum(g.reused_tokens for g in gens),
+        reused_seconds=sum(g.reused_seconds for g in gens),
     )
 
 

@@ -51,3 +51,20 @@ def test_a_bf16_run_trains(tiny_model, tmp_path):
     losses = [r["loss"] for r in log if "loss" in r]
     results = json.loads((run / "results.json").read_text())
     assert results["training"]["precision"] == "bf16" and losses[-1] < losses[0]
+
+
+def test_an_opened_bf16_run_answers_with_bf16_adapter_weights_and_the_same_answers(small_run):
+    """Inference under bf16 autocast casts fp32 LoRA weights to bf16 at every call; holding them in bf16 is the same
+    arithmetic without the casts."""
+    from core.loaded_run import open_run
+
+    loaded = open_run(small_run, precision="bf16")
+    lora = {n: p for n, p in loaded.model.named_parameters() if "lora_" in n}
+    assert lora and all(p.dtype == torch.bfloat16 for p in lora.values())
+    prompts = [[{"role": "user", "content": f"Clause {i}: either party may terminate."}] for i in range(4)]
+    in_bf16 = [g.token_ids for g in loaded.generate(prompts, tuned=True, max_new_tokens=12)]
+    for p in lora.values():
+        p.data = p.data.float()
+    assert [g.token_ids for g in loaded.generate(prompts, tuned=True, max_new_tokens=12)] == in_bf16
+    in_fp32 = open_run(small_run, precision="fp32").model.named_parameters()
+    assert all(p.dtype == torch.float32 for n, p in in_fp32 if "lora_" in n)

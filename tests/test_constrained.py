@@ -109,10 +109,11 @@ def test_schema_mask_is_the_enforcers_tokens_without_control_and_finished_rows_o
     rows = torch.tensor([[7, *prefix], [7, *prefix[:-1], eot]])
     scores = torch.zeros(2, width)
     out = json_schema_processor(tok, schema, 1, 96)(rows, scores)
-    expected = set(
-        TokenEnforcer(_tokenizer_data(tok), JsonSchemaParser(schema)).get_allowed_tokens(prefix).allowed_tokens
-    )
-    expected -= _control_ids(tok)
+    enforcer = TokenEnforcer(_tokenizer_data(tok), JsonSchemaParser(schema))
+    for i in range(len(prefix)):  # the enforcer follows an answer token by token from its start
+        enforcer.get_allowed_tokens(prefix[:i])
+    expected = set(enforcer.get_allowed_tokens(prefix).allowed_tokens) - _control_ids(tok)
+    assert expected == {tok.convert_tokens_to_ids(t) for t in ("u", "r")}  # "urgent" or "routine"
     assert set(torch.nonzero(out[0] == 0).flatten().tolist()) == expected
     assert torch.nonzero(out[1] == 0).flatten().tolist() == [eot]
     assert out.shape == (2, width)

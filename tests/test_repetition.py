@@ -120,12 +120,3 @@ def test_end_at_repeated_line_comes_from_pack_then_run_config():
     off = Decoding.for_run(ecommerce, build_config(overrides={"decoding": {"end_at_repeated_line": False}}))
     assert on.answer_end is not None and off.answer_end is None
     assert on.answer_end("Soft tee.\n- Machine wash/dry.\n- Machine wash.") == len("Soft tee.\n- Machine wash/dry.\n")
-
-
-def test_rows_a_stopping_criterion_ended_are_counted_without_their_padding():
-    from core.generate import answer_length
-
-    assert answer_length([5, 6, 2, 0, 0], stop_ids=[2]) == 3  # stop token included
-    assert answer_length([5, 6, 7, 0, 0], stop_ids=[2]) == 5  # padding counted when nothing stops early
-    assert answer_length([5, 6, 7, 0, 0], stop_ids=[2], pad_id=0) == 3
-    assert answer_length([5, 2, 0, 0], stop_ids=[2], pad_id=0) == 2
