@@ -285,7 +285,9 @@ class Generator:
                 found.append(answer_end_stopper(tok, starts, answer_end))
             return found
 
-        raw_greedy = not do_sample and not constrained and not processors([], [])
+        # answers picked by the model's top score alone (a constrained twin may resume from them)
+        raw_greedy = not (do_sample or constrained or grounding is not None)
+        raw_greedy = raw_greedy and no_repeat_ngram_size <= 0 and repetition_penalty == 1.0
 
         def finished(done: Finished) -> None:
             i, answer = done.row.index, done.answer
