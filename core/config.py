@@ -208,6 +208,12 @@ class DecodingSettings(_Strict):
         "answer is the same), or once it has written 240 characters without starting one (it is not the answer "
         "asked for and will not parse).",
     )
+    end_loops: bool = Field(
+        True,
+        description="Extraction packs, free decoding: also end an unfinished answer caught in a verbatim loop (one "
+        "unit written 3 times or more over 60 characters or more, e.g. the same JSON line again and again); such an "
+        "answer almost never closes its object before the token budget, so it would not parse either way.",
+    )
     coverage_bonus: float | None = Field(
         None,
         ge=0.0,

@@ -4,6 +4,7 @@ optional constrained decoding (core.constrained) or repetition control for free 
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -38,7 +39,7 @@ class Decoding:
             end_at_repeat = pack.end_at_repeated_line
         answer_end = pack.repeated_line_start if end_at_repeat else None
         if answer_end is None and pack.kind == TaskKind.EXTRACT and getattr(settings, "end_after_json", True):
-            answer_end = json_answer_end
+            answer_end = functools.partial(json_answer_end, end_loops=getattr(settings, "end_loops", True))
         return cls(
             max_new_tokens=getattr(settings, "max_new_tokens", None) or pack.max_new_tokens,
             no_repeat_ngram_size=pack.no_repeat_ngram_size if ngram is None else ngram,

@@ -1,5 +1,8 @@
-"""Free answers of extraction packs end where their JSON object closes, or once a long preamble shows no object is
-coming: the parsed answer never changes for an answer whose first object completes, and decoding stops early."""
+"""Free answers of extraction packs end where their JSON object closes, once a long preamble shows no object is
+coming, or once an unfinished object is caught in a verbatim loop: the parsed answer never changes for an answer
+whose first object completes, and decoding stops early."""
+
+import functools
 
 import pytest
 
@@ -7,7 +10,7 @@ from core.config import build_config
 from core.generate import CHECK_EVERY, Decoding, answer_end_stopper
 from core.models import load_tokenizer
 from core.pack import get_pack
-from core.parsing import JSON_START_WITHIN, first_json_object, json_answer_end
+from core.parsing import JSON_START_WITHIN, caught_in_loop, first_json_object, json_answer_end
 
 COMPLETE = [
     'Here is the form: {"age": 5, "note": "a } in a string", "items": [{"n": 1}]} and then more text {"x": 2}',
@@ -35,12 +38,55 @@ def test_an_answer_without_an_object_is_given_up_after_the_preamble_limit():
 
 def test_an_unfinished_object_is_waited_for():
     assert json_answer_end('{"medications": [{"name": "lisinopril", "dose": "10 mg"') is None
-    assert json_answer_end('{"a": 1, "b": ' + "[1, " * 200) is None  # long, but it started in time
+    long_list = '{"a": 1, "b": [' + ", ".join(str(i) for i in range(200))
+    assert json_answer_end(long_list) is None  # long, but it started in time and is not a loop
+
+
+LOOPS = [
+    'Here is the JSON data:\n{\n  "data": {\n    "email": "' + "john-" * 20,
+    '{\n  "doctor": {\n    "age": 30,\n' + '    "name": "Dr. Smith",\n' * 4,
+    '{"medications": [' + '{"name": "aspirin", "dose": "81 mg"}, ' * 3,
+    '{"symptoms": ["pain"' + ", null" * 12,
+    '{"plan": "' + "I'll also provide you with a list of medical procedures that you may need to undergo. " * 3,
+    '{\n  "depends_on_gender": true,\n' + "".join(f'  "depends_on_gender_{i}": true,\n' for i in range(3, 13)),
+]
+
+
+@pytest.mark.parametrize("text", LOOPS)
+def test_an_unfinished_object_caught_in_a_loop_ends(text):
+    assert caught_in_loop(text)
+    first_repeat = max(len(text) // 3, 40)
+    assert not caught_in_loop(text[:first_repeat])  # not before the unit has repeated enough
+    assert json_answer_end(text) == len(text)
+    assert json_answer_end(text, end_loops=False) is None
+
+
+NOT_LOOPS = [
+    '{"chief_complaint": "knee pain", "medications": [{"name": "lisinopril", "dose": "10 mg"}, {"name": "metformin"',
+    '{"vitals": {"blood_pressure": null, "heart_rate": null, "temperature": null, "respiratory_rate": null',
+    '{"symptoms": ["pain", "pain", "swelling", "fever", "fatigue", "nausea", "cough", "headache", "dizziness"',
+    '{"readings": [' + ", ".join(str(100 + 7 * i) for i in range(40)),  # numbers alone are not a counting loop
+]
+
+
+@pytest.mark.parametrize("text", NOT_LOOPS)
+def test_repeats_short_of_a_loop_are_waited_for(text):
+    assert not caught_in_loop(text)
+    assert json_answer_end(text) is None
+
+
+def test_a_complete_object_ends_at_its_close_even_after_a_loop():
+    text = '{"note": "' + "ha" * 40 + '"} trailing'
+    assert json_answer_end(text) == text.index("}") + 1
 
 
 def test_extraction_packs_end_after_json_unless_the_run_turns_it_off():
     clinical, legal, ecommerce = get_pack("clinical"), get_pack("legal"), get_pack("ecommerce")
-    assert Decoding.for_run(clinical).answer_end is json_answer_end
+    default = Decoding.for_run(clinical).answer_end
+    assert isinstance(default, functools.partial) and default.func is json_answer_end
+    assert default.keywords == {"end_loops": True}
+    no_loops = build_config(overrides={"decoding": {"end_loops": False}})
+    assert Decoding.for_run(clinical, no_loops).answer_end.keywords == {"end_loops": False}  # type: ignore[union-attr]
     off = build_config(overrides={"decoding": {"end_after_json": False}})
     assert Decoding.for_run(clinical, off).answer_end is None
     assert Decoding.for_run(legal).answer_end is None
