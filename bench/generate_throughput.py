@@ -3,9 +3,13 @@
 1. legal prompts: one prompt at a time vs batched (left padding, similar lengths per batch) vs batched with the
    shared prompt prefix (system prompt + label list) computed once and its KV cache copied to every row; outputs
    compared with the one-at-a-time answers (identical in fp32, where the three are the same arithmetic);
-2. the clinical form: free vs JSON-schema-constrained decoding of the same prompts (the cost of the constraint).
+2. the clinical form: free vs JSON-schema-constrained decoding of the same prompts (the cost of the constraint),
+   per example and per decoding step after the prompts' prefill (timed apart, as answers of one new token); free
+   decoding also as the evaluation runs it (the pack's end rules: where the JSON object closes, or a loop), which is
+   what a user's free system costs.
 
 python -m bench.generate_throughput [-n 64] [--batch-size 16] [--clinical 8] [--precision fp32|auto]
+(-n 0 skips the legal part; --clinical 0 the clinical one; --tag NAME saves generate_throughput_NAME.json)
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bench.common import save, table
-from core.generate import Generator
+from core.generate import Decoding, Generator
 from core.models import load_model, load_tokenizer, resolve, resolve_precision
 from core.pack import get_pack
 
@@ -76,6 +80,7 @@ def main() -> None:
     ap.add_argument("--clinical", type=int, default=8, help="clinical prompts for the constrained-cost arm (0 = skip)")
     ap.add_argument("--clinical-new-tokens", type=int, default=160)
     ap.add_argument("--precision", default="fp32", help="fp32 (outputs comparable bit for bit) or auto")
+    ap.add_argument("--tag", help="save as bench/results/generate_throughput_TAG.json (default: no suffix)")
     args = ap.parse_args()
     path = resolve("smollm2-135m")
     tok = load_tokenizer(path)
@@ -85,6 +90,16 @@ def main() -> None:
     plain = Generator(model, tok, precision=precision, reuse_prefix=False)
     reuse = Generator(model, tok, precision=precision, reuse_prefix=True)
 
+    payload: dict[str, Any] = {"precision": precision}
+    if args.n:
+        payload["legal"] = _legal(args, plain, reuse)
+    if args.clinical:
+        payload["clinical"] = _clinical(args, reuse)
+    name = f"generate_throughput_{args.tag}" if args.tag else "generate_throughput"
+    print(f"wrote {save(name, payload)}")
+
+
+def _legal(args: argparse.Namespace, plain: Generator, reuse: Generator) -> dict[str, Any]:
     _, legal = _prompts("legal", args.n)
     plain.generate(legal[:2], max_new_tokens=4, batch_size=2)  # warm-up
     new = args.max_new_tokens
@@ -102,55 +117,68 @@ def main() -> None:
         ["batched + prefix KV reuse", n, reused_s, n / reused_s, single_s / reused_s, same(single, reused)],
     ]
     print(table(["legal", "prompts", "seconds", "examples/s", "x one-at-a-time", "identical"], rows))
-    payload: dict[str, Any] = {
-        "precision": precision,
-        "legal": {
-            "prompts": n,
-            "batch_size": args.batch_size,
-            "max_new_tokens": new,
-            "single_s": single_s,
-            "batched_s": batched_s,
-            "reused_s": reused_s,
-            "ratio_batched": single_s / batched_s,
-            "ratio_reused": single_s / reused_s,
-            "identical_batched": same(single, batched),
-            "identical_reused": same(single, reused),
-        },
+    return {
+        "prompts": n,
+        "batch_size": args.batch_size,
+        "max_new_tokens": new,
+        "single_s": single_s,
+        "batched_s": batched_s,
+        "reused_s": reused_s,
+        "ratio_batched": single_s / batched_s,
+        "ratio_reused": single_s / reused_s,
+        "identical_batched": same(single, batched),
+        "identical_reused": same(single, reused),
     }
-    if args.clinical:
-        pack, clinical = _prompts("clinical", args.clinical)
-        kw = {"max_new_tokens": args.clinical_new_tokens, "batch_size": args.batch_size}
-        # one-time set-up of the constraint (the vocabulary's token classes, lm-format-enforcer's token tree), paid
-        # once per process and tokenizer: timed apart so that the per-example cost below is the steady state
-        setup_s, _ = _timed(reuse, clinical[:1], max_new_tokens=2, batch_size=1, **pack.constraint())
-        free_s, free = _timed(reuse, clinical, **kw)
-        with _ConstraintClock() as clock:
-            cons_s, cons = _timed(reuse, clinical, **kw, **pack.constraint())
-        free_tokens, cons_tokens = sum(g.new_tokens for g in free), sum(g.new_tokens for g in cons)
-        rows = [
-            ["free", len(clinical), free_s, len(clinical) / free_s, free_tokens / free_s],
-            ["JSON-schema constrained", len(clinical), cons_s, len(clinical) / cons_s, cons_tokens / cons_s],
-        ]
-        print(table(["clinical form", "prompts", "seconds", "examples/s", "new tokens/s"], rows))
-        overhead = (cons_tokens and (cons_s / cons_tokens) / (free_s / max(free_tokens, 1)) - 1.0) or 0.0
-        print(
-            f"constrained costs {cons_s / free_s - 1.0:+.0%} per example, {overhead:+.0%} per generated token "
-            f"({cons_tokens} vs {free_tokens} tokens); inside the constraint {clock.seconds:.1f} s "
-            f"({clock.seconds / cons_s:.1%} of the constrained run); one-time set-up {setup_s:.1f} s"
-        )
-        payload["clinical"] = {
-            "prompts": len(clinical),
-            "max_new_tokens": args.clinical_new_tokens,
-            "free_s": free_s,
-            "constrained_s": cons_s,
-            "free_new_tokens": free_tokens,
-            "constrained_new_tokens": cons_tokens,
-            "overhead_per_token": overhead,
-            "overhead_per_example": cons_s / free_s - 1.0,
-            "constraint_setup_s": setup_s,
-            "inside_constraint_s": clock.seconds,
-        }
-    print(f"wrote {save('generate_throughput', payload)}")
+
+
+def _clinical(args: argparse.Namespace, reuse: Generator) -> dict[str, Any]:
+    pack, clinical = _prompts("clinical", args.clinical)
+    n = len(clinical)
+    kw = {"max_new_tokens": args.clinical_new_tokens, "batch_size": args.batch_size}
+    # one-time set-up of the constraint (the vocabulary's token classes, lm-format-enforcer's token tree), paid
+    # once per process and tokenizer: timed apart so that the per-example cost below is the steady state
+    setup_s, _ = _timed(reuse, clinical[:1], max_new_tokens=2, batch_size=1, **pack.constraint())
+    prefill_s, _ = _timed(reuse, clinical, **{**kw, "max_new_tokens": 1})
+    free_s, free = _timed(reuse, clinical, **kw)
+    ended_s, ended = _timed(reuse, clinical, **kw, answer_end=Decoding.for_run(pack).answer_end)
+    with _ConstraintClock() as clock:
+        cons_s, cons = _timed(reuse, clinical, **kw, **pack.constraint())
+    tokens = {name: sum(g.new_tokens for g in out) for name, out in (("free", free), ("ended", ended), ("cons", cons))}
+
+    def per_step(seconds: float, new_tokens: int) -> float:
+        """Seconds per decoded token after the prefill (the prefill also wrote each answer's first token)."""
+        return (seconds - prefill_s) / max(new_tokens - n, 1)
+
+    rows = [
+        ["prefill only (1 new token)", n, prefill_s, n, "-"],
+        ["free, to the budget", n, free_s, tokens["free"], per_step(free_s, tokens["free"]) * 1000],
+        ["free, the evaluation's end rules", n, ended_s, tokens["ended"], per_step(ended_s, tokens["ended"]) * 1000],
+        ["JSON-schema constrained", n, cons_s, tokens["cons"], per_step(cons_s, tokens["cons"]) * 1000],
+    ]
+    print(table(["clinical form", "prompts", "seconds", "new tokens", "ms per decoded token"], rows))
+    step_overhead = per_step(cons_s, tokens["cons"]) / per_step(free_s, tokens["free"]) - 1.0
+    print(
+        f"constrained costs {cons_s / free_s - 1.0:+.0%} per example against free decoding to the budget, "
+        f"{cons_s / ended_s - 1.0:+.0%} against free decoding with the evaluation's end rules, {step_overhead:+.0%} "
+        f"per decoded token after the prefill; inside the constraint {clock.seconds:.1f} s "
+        f"({clock.seconds / cons_s:.1%} of the constrained run); one-time set-up {setup_s:.1f} s"
+    )
+    return {
+        "prompts": n,
+        "max_new_tokens": args.clinical_new_tokens,
+        "prefill_s": prefill_s,
+        "free_s": free_s,
+        "free_ended_s": ended_s,
+        "constrained_s": cons_s,
+        "free_new_tokens": tokens["free"],
+        "free_ended_new_tokens": tokens["ended"],
+        "constrained_new_tokens": tokens["cons"],
+        "overhead_per_decoded_token": step_overhead,
+        "overhead_per_example": cons_s / free_s - 1.0,
+        "overhead_per_example_vs_ended": cons_s / ended_s - 1.0,
+        "constraint_setup_s": setup_s,
+        "inside_constraint_s": clock.seconds,
+    }
 
 
 if __name__ == "__main__":
