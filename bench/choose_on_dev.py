@@ -124,6 +124,7 @@ def main() -> None:
                  "train_runtime_s": training.train_runtime_s, "global_step": training.global_step,
                  "tokens_per_example": training.train_tokens["tokens"] / max(training.train_tokens["examples"], 1),
                  "dev_examples": len(predictions), "dev_metrics": dev_metrics,
+                 "dev_outputs": {i: r.get("raw") for i, r in sorted(predictions.items())},
                  "wall_s": time.time() - started}  # fmt: skip
         if first is None:
             first = predictions

@@ -221,6 +221,12 @@ class DecodingSettings(_Strict):
         description="Grounded answers: logit bonus on the token that starts (or continues) a fact of the input not "
         "yet stated, e.g. a product attribute (0 = off). Default: the pack's own.",
     )
+    keep_length: bool | None = Field(
+        None,
+        description="Free-text packs with a length range (e.g. a style guide's 35-90 words): no end before the "
+        "range's low end, and an answer past its high end is cut after its last sentence inside the range "
+        "(core.answer_length). Default: the pack's own.",
+    )
 
 
 class PrivacySettings(_Strict):

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from core.answer_length import end_within_words, first_end, min_words_processor
 from core.formatting import Messages, chat_ids, end_of_turn_ids, fit_prompt
 from core.grounding import Grounding, trim_cut_answer
 from core.pack import TaskKind
@@ -27,6 +28,7 @@ class Decoding:
     repetition_penalty: float = 1.0  # answer tokens only; 1.0 = off
     answer_end: Callable[[str], int | None] | None = None  # free text ends where this says (see Generator.generate)
     coverage_bonus: float = 0.0  # grounded answers: logit bonus towards the input's facts not yet stated
+    min_words: int = 0  # free text: no end before this many words (0 = off)
 
     @classmethod
     def for_run(cls, pack: Any, cfg: Any | None = None) -> Decoding:
@@ -38,6 +40,10 @@ class Decoding:
         if end_at_repeat is None:
             end_at_repeat = pack.end_at_repeated_line
         answer_end = pack.repeated_line_start if end_at_repeat else None
+        keep_length = getattr(settings, "keep_length", None)
+        words = pack.answer_words() if (pack.keep_length if keep_length is None else keep_length) else None
+        if words is not None:
+            answer_end = first_end(answer_end, functools.partial(end_within_words, low=words[0], high=words[1]))
         if answer_end is None and pack.kind == TaskKind.EXTRACT and getattr(settings, "end_after_json", True):
             answer_end = functools.partial(json_answer_end, end_loops=getattr(settings, "end_loops", True))
         return cls(
@@ -46,6 +52,7 @@ class Decoding:
             repetition_penalty=pack.repetition_penalty if penalty is None else penalty,
             answer_end=answer_end,
             coverage_bonus=pack.coverage_bonus if bonus is None else bonus,
+            min_words=words[0] if words is not None else 0,
         )
 
     def kwargs(self) -> dict[str, Any]:
@@ -55,6 +62,7 @@ class Decoding:
             "repetition_penalty": self.repetition_penalty,
             "answer_end": self.answer_end,
             "coverage_bonus": self.coverage_bonus,
+            "min_words": self.min_words,
         }
 
 
@@ -216,11 +224,14 @@ class Generator:
         grounding: Sequence[Any] | None = None,
         answer_end: Callable[[str], int | None] | None = None,
         coverage_bonus: float = 0.0,
+        min_words: int = 0,
         earlier: Sequence[Generation | None] | None = None,
     ) -> list[Generation]:
         """Constrained answers (choices / json_schema) get no repetition control: their structure repeats by design
         (`"name": ` once per medication), and a ban could leave the constraint no token to choose. Free text with
         `answer_end` stops where it says (checked during decoding) and is cut there.
+
+        `min_words`: free text only, no end of turn before the answer has this many words (core.answer_length).
 
         `earlier`: for constrained greedy decoding, each prompt's greedy unconstrained answer when one was made
         (the free twin of a system). The constrained answer agrees with it up to the first token the constraint
@@ -274,6 +285,9 @@ class Generator:
                     else json_schema_processor(tok, json_schema or {}, starts, max_new_tokens)
                 ]
             procs = repetition_processors(no_repeat_ngram_size, repetition_penalty, starts)
+            if min_words > 0:
+                prompt_of_row = _RowView(rows, range(len(encoded)))
+                procs.append(min_words_processor(tok, starts, stop_ids, min_words, prompt_of_row))
             if grounding is not None:
                 from core.grounding import grounding_processor
 
@@ -288,7 +302,7 @@ class Generator:
 
         # answers picked by the model's top score alone (a constrained twin may resume from them)
         raw_greedy = not (do_sample or constrained or grounding is not None)
-        raw_greedy = raw_greedy and no_repeat_ngram_size <= 0 and repetition_penalty == 1.0
+        raw_greedy = raw_greedy and no_repeat_ngram_size <= 0 and repetition_penalty == 1.0 and min_words <= 0
 
         def finished(done: Finished) -> None:
             i, answer = done.row.index, done.answer

@@ -106,6 +106,7 @@ class Pack(ABC):
     repetition_penalty: ClassVar[float] = 1.0  # free-text packs: penalise tokens already in the answer (1.0 = off)
     coverage_bonus: ClassVar[float] = 0.0  # grounded packs: nudge answers towards the input's facts (0 = off)
     end_at_repeated_line: ClassVar[bool] = False  # free-text packs: end an answer where it repeats a line
+    keep_length: ClassVar[bool] = False  # free-text packs with answer_words(): decode inside that range
     base_outputs_for_metrics: int = 0  # > 0: evaluation first has the base model answer this many training inputs
 
     def __init__(self, options: Mapping[str, Any] | PackOptions | None = None):
@@ -167,6 +168,11 @@ class Pack(ABC):
     def repeated_line_start(self, text: str) -> int | None:
         """Where a free-text answer starts saying again what it already said (a character offset), or None. Used
         to end answers there when `end_at_repeated_line` is on; packs with line-structured answers override it."""
+        return None
+
+    def answer_words(self) -> tuple[int, int] | None:
+        """The range of words an answer should have (e.g. from a style guide), or None. Used to keep answers inside
+        it at decode time when `keep_length` is on."""
         return None
 
     def windows(self, text: str) -> list[str]:

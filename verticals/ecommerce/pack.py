@@ -358,6 +358,11 @@ class EcommercePack(Pack):
     def repeated_line_start(self, text: str) -> int | None:
         return copy_metrics.first_repeated_line(text)
 
+    def answer_words(self) -> tuple[int, int] | None:
+        """The style guide's length range, which the length check scores (`decoding.keep_length` decodes inside it)."""
+        lo, hi = self.style.length_words
+        return int(lo), int(hi)
+
     @staticmethod
     def attributes_from_text(text: str) -> dict[str, str]:
         """Inverse of render_attributes: 'Key: value' lines -> dict (demo input)."""
