@@ -60,13 +60,13 @@ def test_decoding_comes_from_pack_then_run_config():
         no_repeat_ngram_size=6,
         repetition_penalty=1.2,
         answer_end=ecommerce.repeated_line_start,
-        coverage_bonus=3.0,
+        coverage_bonus=0.0,
     )
     legal_decoding = Decoding.for_run(legal)
     assert legal_decoding.no_repeat_ngram_size == 0  # JSON answers repeat structure by design
     assert legal_decoding.repetition_penalty == 1.0  # and a label's tokens must stay free to recur
     cfg = build_config(overrides={"no_repeat_ngram_size": 0, "repetition_penalty": 1.0, "max_new_tokens": 99})
-    assert Decoding.for_run(ecommerce, cfg) == Decoding(99, 0, 1.0, ecommerce.repeated_line_start, 3.0)
+    assert Decoding.for_run(ecommerce, cfg) == Decoding(99, 0, 1.0, ecommerce.repeated_line_start, 0.0)
     cfg = build_config(overrides={"repetition_penalty": 1.5})
     assert Decoding.for_run(legal, cfg).repetition_penalty == 1.5
 
