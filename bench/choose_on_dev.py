@@ -87,7 +87,7 @@ def paired_difference(pack: Any, rows: dict[str, dict[str, Any]], first: dict[st
 
 
 def main() -> None:
-    from core.config import build_config, parse_overrides
+    from core.config import build_config, merge_overrides, parse_overrides
     from core.pack import get_pack
     from core.pipeline import train_and_evaluate
     from core.run_folder import RunFolder
@@ -108,9 +108,12 @@ def main() -> None:
     for lever in candidates:
         cfg = build_config(
             pack_defaults=pack.default_config(),
-            overrides={"pack": args.pack, "data": args.data or str(pack.sample_data_path()),
-                       "output_dir": args.output_dir, **parse_overrides(args.sets), **lever},
-        )  # fmt: skip
+            overrides=merge_overrides(
+                {"pack": args.pack, "data": args.data or str(pack.sample_data_path()), "output_dir": args.output_dir},
+                parse_overrides(args.sets),
+                lever,
+            ),
+        )
         started = time.time()
         if args.reuse:
             run = args.reuse

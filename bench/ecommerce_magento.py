@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from bench.common import SHARED, reevaluate, result_rows, run_settings, save, table
-from core.config import build_config, parse_overrides
+from core.config import build_config, merge_overrides, parse_overrides
 from core.pack import get_pack
 from core.pipeline import train_and_evaluate
 from core.run_folder import RunFolder
@@ -44,16 +44,18 @@ def main() -> None:
     pack = get_pack("ecommerce")
     cfg = build_config(
         pack_defaults=pack.default_config(),
-        overrides={
-            "pack": "ecommerce",
-            "data": str(args.data),
-            "epochs": args.epochs,
-            "max_eval_examples": 60,
-            "eval_batch_size": 8,
-            "output_dir": args.output_dir,
-            **parse_overrides(args.sets),
-            "pack_options": parse_overrides(args.options),
-        },
+        overrides=merge_overrides(
+            {
+                "pack": "ecommerce",
+                "data": str(args.data),
+                "epochs": args.epochs,
+                "max_eval_examples": 60,
+                "eval_batch_size": 8,
+                "output_dir": args.output_dir,
+            },
+            parse_overrides(args.sets),
+            {"pack_options": parse_overrides(args.options)},
+        ),
     )
     started = time.time()
     run_dir = (

@@ -144,7 +144,7 @@ def arm_vft(
 ) -> dict[str, Any]:
     """The path `vft train` takes (core.train.train) with the pack's defaults (its adapter prompt included) but
     for `sets`."""
-    from core.config import build_config, parse_overrides
+    from core.config import build_config, merge_overrides, parse_overrides
     from core.models import load_model, resolve, resolve_precision
     from core.train import train
 
@@ -152,9 +152,12 @@ def arm_vft(
     path = resolve("smollm2-135m")
     cfg = build_config(
         pack_defaults=pack.default_config(),
-        overrides={"pack": pack_name, "epochs": 1, "save_steps": 10_000, "eval_steps": 10_000, "learning_rate": 4e-4,
-                   "lora": {"r": LORA["r"], "alpha": LORA["alpha"]}, "logging_steps": 1, "max_length": max_length,
-                   "precision": precision, **parse_overrides(sets or [])},
+        overrides=merge_overrides(
+            {"pack": pack_name, "epochs": 1, "save_steps": 10_000, "eval_steps": 10_000, "learning_rate": 4e-4,
+             "lora": {"r": LORA["r"], "alpha": LORA["alpha"]}, "logging_steps": 1, "max_length": max_length,
+             "precision": precision},
+            parse_overrides(sets or []),
+        ),
     )  # fmt: skip
     resolved = resolve_precision(cfg.model.precision)
     with tempfile.TemporaryDirectory() as tmp:

@@ -125,19 +125,19 @@ def _run_setup(
 ) -> tuple[Any, Any]:
     """Pack options and config from the command line (pack defaults < --config < --set), and the scrubber when the
     pack needs one. Shared by `vft train` and `vft assess`, so both prepare data the same way."""
-    from core.config import build_config
+    from core.config import build_config, merge_overrides
     from core.pack import get_pack
 
     if not pack:
         raise VftError("name a pack (see `vft packs`)")
     pack_options = _options(option)
     pack_options.update({k: v for k, v in columns.items() if v is not None})
-    overrides = _options(set_)
-    overrides["pack"] = pack
-    overrides["pack_options"] = {**overrides.get("pack_options", {}), **pack_options}
-    if data:
-        overrides["data"] = str(data)
-    overrides.update({k: v for k, v in flags.items() if v is not None})
+    overrides = merge_overrides(
+        _options(set_),
+        {"pack": pack, "pack_options": pack_options},
+        {"data": str(data)} if data else {},
+        {k: v for k, v in flags.items() if v is not None},
+    )
     pack_obj = get_pack(pack, pack_options)
     cfg = build_config(pack_defaults=pack_obj.default_config(), yaml_path=config, overrides=overrides)
     scrubber = None
@@ -540,13 +540,11 @@ def config_show(
     option: Annotated[list[str] | None, typer.Option("--option", "-O", help="Pack option key=value.")] = None,
 ) -> None:
     """Print the effective config for a pack (pack defaults < YAML < --set); pack options are checked too."""
-    from core.config import build_config, dump_config
+    from core.config import build_config, dump_config, merge_overrides
     from core.pack import get_pack
 
     pack_obj = get_pack(pack, _options(option))
-    overrides = {**_options(set_), "pack": pack}
-    if option:
-        overrides["pack_options"] = _options(option)
+    overrides = merge_overrides(_options(set_), {"pack": pack, "pack_options": _options(option)})
     print(
         dump_config(build_config(pack_defaults=pack_obj.default_config(), yaml_path=config, overrides=overrides)),
         end="",

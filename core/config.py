@@ -316,6 +316,16 @@ def _deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def merge_overrides(*layers: dict[str, Any]) -> dict[str, Any]:
+    """Override layers merged section by section, later layers winning key by key. Spreading them into one dict
+    literal instead would let a later `data` (a file's path) or `pack_options` replace a whole earlier section,
+    losing `--set data.eval_fraction=...` without a word."""
+    out: dict[str, Any] = {}
+    for layer in layers:
+        out = _deep_merge(out, nest_flat_keys(layer))
+    return out
+
+
 def parse_overrides(pairs: list[str]) -> dict[str, Any]:
     """Turn ['lora.r=8', 'epochs=1'] into a nested dict; values are read as YAML scalars."""
     out: dict[str, Any] = {}

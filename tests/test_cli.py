@@ -68,3 +68,20 @@ def test_systems_and_results_schema_are_listed():
     assert systems.returncode == 0 and "few_shot+constrained" in systems.stdout and "prompting" in systems.stdout
     schema = json.loads(vft("schema", "results").stdout)
     assert {"systems", "training", "headline_metric"} <= set(schema["properties"])
+
+
+def test_a_training_file_and_set_data_keys_both_reach_the_config(tmp_path):
+    """`vft train --data F --set data.eval_fraction=...`: the file's path used to replace the whole data section."""
+    from core.cli import _run_setup
+
+    cfg, _ = _run_setup(
+        "legal",
+        data=tmp_path / "clauses.jsonl",
+        config=None,
+        set_=["data.eval_fraction=0.3", "lora.r=4"],
+        option=None,
+        columns={},
+        flags={"epochs": 2, "output_dir": None},
+    )
+    assert cfg.data.path == str(tmp_path / "clauses.jsonl") and cfg.data.eval_fraction == 0.3
+    assert (cfg.lora.r, cfg.training.epochs) == (4, 2)

@@ -92,3 +92,21 @@ def test_schema_is_json_with_fields():
     schema = json.loads(config_schema())
     assert {"model", "lora", "training", "data", "evaluation", "decoding", "privacy"} <= set(schema["properties"])
     assert {"base_model", "quantization", "precision"} <= set(schema["$defs"]["ModelSettings"]["properties"])
+
+
+def test_override_layers_merge_section_by_section():
+    """A training file's path and `--set data.eval_fraction=...` both survive, and so do `--set lora.r` beside a
+    layer's `lora.alpha`: spreading layers into one dict used to drop the earlier section whole."""
+    from core.config import merge_overrides
+
+    merged = merge_overrides(
+        parse_overrides(["data.eval_fraction=0.3", "pack_options.style_file=s.yaml", "lora.r=4"]),
+        {"data": "shop.csv", "pack_options": {"attribute_columns": "name,price"}, "lora": {"alpha": 8}},
+        {"epochs": 2},
+    )
+    cfg = build_config(overrides=merged)
+    assert (cfg.data.path, cfg.data.eval_fraction) == ("shop.csv", 0.3)
+    assert cfg.pack_options == {"style_file": "s.yaml", "attribute_columns": "name,price"}
+    assert (cfg.lora.r, cfg.lora.alpha, cfg.training.epochs) == (4, 8, 2)
+    later = merge_overrides({"data": {"eval_fraction": 0.3}}, {"data": {"eval_fraction": 0.2}})
+    assert later == {"data": {"eval_fraction": 0.2}}  # a later layer still wins key by key
