@@ -24,6 +24,8 @@ from typing import Any
 TOP_K = 40  # candidates checked first at every step; more only when all of them are refused
 _UNIT = re.compile(r"[^\W\d_]+|\d+(?:\.\d+)?", re.UNICODE)
 _TAIL = re.compile(r"(?:[^\W\d_]+|\d+(?:\.\d*)?)$", re.UNICODE)
+_OPEN_COMMA = re.compile(r"\d,$")  # "up to 7," : the next token must not join a digit to it
+_JOINED = re.compile(r"\d,\d")  # "7,285": the claim check reads one number, 7285, where decoding saw 7 and 285
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,8 @@ def completed_units(text: str, finished: bool) -> list[str]:
 
 
 def _would_state_refused(ground: Grounding, text: str, finished: bool) -> bool:
+    if ground.allowed_numbers is not None and _JOINED.search(text):
+        return True  # digits joined by a comma are refused: the same number can be written without one
     if any(ground.refuses(u) for u in completed_units(text, finished=finished)):
         return True
     open_unit = None if finished else _TAIL.search(text)
@@ -217,7 +221,7 @@ def grounding_processor(
                     nudged = sorted(next_fact_tokens(answer, answer_ids, wanted))
                     if nudged:
                         scores[row, nudged] += coverage_bonus
-                tail_match = _TAIL.search(answer)
+                tail_match = _TAIL.search(answer) or _OPEN_COMMA.search(answer)
                 tail = tail_match.group(0) if tail_match else ""
                 refused = _refused_until_one_is_allowed(
                     scores[row], partial(_token_refused, ground, tail, piece, stops)

@@ -41,6 +41,27 @@ def test_an_open_number_must_still_be_able_to_become_an_allowed_one():
     assert _would_state_refused(g, "over 199 years", finished=False)  # 199 alone is not the price
 
 
+def test_digits_joined_by_a_comma_are_refused_where_the_claim_check_would_read_one_number(tiny_tokenizer):
+    """Writing "up to 7,285 MHz" would state 7285 (the claim check drops commas) where 7 and 285 are allowed: the
+    token that joins a digit to "7," is refused; "7, 285" (two numbers) and numbers without commas stay free."""
+    import torch
+
+    from core.grounding import _would_state_refused, grounding_processor
+
+    g = Grounding(frozenset(), numbers_in("7 285 $1,299.99"))
+    assert _would_state_refused(g, "up to 7,285", finished=False) and _would_state_refused(g, "$1,299.99", True)
+    assert not _would_state_refused(g, "sizes 7, 285", finished=True) and not _would_state_refused(g, "$1299.99", True)
+    assert not _would_state_refused(Grounding(), "7,285", finished=True)  # numbers unchecked: commas too
+    tok = tiny_tokenizer
+    digit, space = (tok(t, add_special_tokens=False)["input_ids"][-1] for t in ("2", " "))
+    scores = torch.zeros((1, len(tok)))
+    scores[0, digit] = 2.0
+    out = grounding_processor(tok, [g], 0, [tok.eos_token_id])(
+        torch.tensor([tok("up to 7,", add_special_tokens=False)["input_ids"]]), scores.clone()
+    )
+    assert out[0, digit] == float("-inf") and out[0, space] == 0.0
+
+
 def test_an_answer_cut_by_the_token_budget_loses_an_unfinished_refused_number():
     from core.grounding import trim_cut_answer
 
