@@ -5,7 +5,8 @@ written so far, or digits no allowed number starts with), so the word is stopped
 nothing else can follow it; a word spread over several tokens is caught at the token that spells it out. Checked
 among the likeliest next tokens at every step, widening the search when all of them are refused. The price: a
 longer word that begins with a refused one ("redwood" after a lone "red" token) must be written with another
-tokenization.
+tokenization. When numbers are checked, a comma between two digits is refused: "7,285" would state 7285 (as
+`numbers_in` and the packs' claim checks read it) where a digit-by-digit check saw 7 and 285.
 
 Optionally (`coverage_bonus` > 0) the same processor nudges the answer towards the input's own facts: every fact not
 yet stated gets a logit bonus on the token that would start it, or continue it where the answer has begun one.
