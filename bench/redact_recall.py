@@ -13,6 +13,7 @@ Sets (each with a dev part for tuning and a held-out part for reporting, frozen 
 
 python -m bench.redact_recall [--physionet-deid DIR] [--part held_out|dev|all]
     [--modes default,high_recall,presidio_defaults]
+python -m bench.redact_recall --markdown bench/results/redact_recall.json   # README tables of a saved scoring
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from typing import Any
 
 from bench.common import SHARED, save, table
 from redaction.engine import Span
+from redaction.entities import DIRECT
 from redaction.evaluate import evaluate_documents, read_gold
 
 DATA = Path(__file__).parents[1] / "redaction" / "data"
@@ -106,14 +108,49 @@ def _mode_kwargs(mode: str) -> dict[str, Any]:
     return {"recall_mode": mode} if mode != "default" else {}
 
 
+def per_entity_markdown(runs: dict[str, Any], modes: tuple[str, ...] = ("default", "high_recall")) -> str:
+    """The README's per-entity tables of a saved scoring: for each set, token recall (leak rate) per entity in each
+    mode, entities in the order the first mode lists them. Read from the result file, so printing them is no new
+    look at the held-out parts."""
+    sets = list(dict.fromkeys(key.split("/")[0] for key in runs if not key.startswith("aci_bench")))
+    parts = []
+    for name in sets:
+        scored = [m for m in modes if f"{name}/{m}" in runs]
+        if not scored:
+            continue
+        first = runs[f"{name}/{scored[0]}"]["token_recall"]
+        rows = ["| entity | tokens | " + " | ".join(m.replace("_", "-") for m in scored) + " |",
+                "|---|---|" + "---|" * len(scored)]  # fmt: skip
+        for label in [k for k in first if k != "direct_identifiers"] + ["direct_identifiers"]:
+            cells = []
+            for mode in scored:
+                run = runs[f"{name}/{mode}"]
+                recall = run["token_recall"].get(label, {}).get("recall")
+                leak = run["leak"].get(label, {})
+                shown = "-" if recall is None else f"{recall:.3f}"
+                if leak.get("values"):
+                    shown += f" ({leak['rate']:.1%}, {leak['leaked']}/{leak['values']})"
+                cells.append(shown)
+            title = {"direct_identifiers": "**all direct identifiers**"}.get(label, label)
+            if label != "direct_identifiers" and label not in DIRECT:
+                title += " (not a direct identifier: outside the total)"
+            rows.append(f"| {title} | {first[label]['tokens']} | " + " | ".join(cells) + " |")
+        parts.append(f"Per entity, {name}: token recall (leak rate, leaked/values)\n\n" + "\n".join(rows))
+    return "\n\n".join(parts)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
+    ap.add_argument("--markdown", type=Path, help="print the per-entity tables of a saved result file and stop")
     ap.add_argument("--physionet-deid", type=Path, default=os.environ.get("VFT_PHYSIONET_DEID"))
     ap.add_argument("--part", choices=["held_out", "dev", "all"], default="held_out")
     ap.add_argument("--modes", default=f"default,high_recall,{BASELINE}", help=f"recall modes and/or {BASELINE}")
     ap.add_argument("--sets", default="generated,presidio_research_small,physionet_deid,synthetic_clinical")
     ap.add_argument("--name", default="redact_recall", help="result file name (bench/results/NAME.json)")
     args = ap.parse_args()
+    if args.markdown:
+        print(per_entity_markdown(json.loads(args.markdown.read_text())["runs"]))
+        return
     sets: dict[str, Any] = {
         "generated": lambda: generated(args.part),
         "presidio_research_small": lambda: presidio_small(args.part),
