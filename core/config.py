@@ -113,6 +113,14 @@ class TrainingSettings(_Strict):
         description="Retrieval-augmented fine-tuning: train and prompt the adapter with the k most similar training "
         "examples (never the example itself) before the input. 0 = off.",
     )
+    neftune_noise_alpha: float | None = Field(
+        None,
+        gt=0,
+        le=100,
+        description="NEFTune: uniform noise of this scale on the input embeddings while training (alpha / "
+        "sqrt(row length x width); with packing the row holds several examples). A regulariser for small data "
+        "sets trained for many epochs. None = off.",
+    )
     eval_steps: int = Field(50, ge=1, description="Eval loss every N steps.")
     save_steps: int = Field(50, ge=1, description="Checkpoint every N steps (resume point).")
     logging_steps: int = Field(5, ge=1, description="Log train loss every N steps (train_log.jsonl).")

@@ -218,6 +218,7 @@ def sft_config(
         per_device_eval_batch_size=training.batch_size,
         gradient_accumulation_steps=training.grad_accum,
         gradient_checkpointing=training.gradient_checkpointing,
+        neftune_noise_alpha=training.neftune_noise_alpha,
         bf16=precision == "bf16",
         fp16=precision == "fp16",
         use_cpu=not _cuda(),
