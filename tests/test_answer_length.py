@@ -74,7 +74,9 @@ def test_keep_length_comes_from_the_pack_then_the_run_config():
     lo, hi = ecommerce.answer_words()
     on = Decoding.for_run(ecommerce, build_config(overrides={"decoding": {"keep_length": True}}))
     off = Decoding.for_run(ecommerce, build_config(overrides={"decoding": {"keep_length": False}}))
+    default = Decoding.for_run(ecommerce, build_config())
     assert on.min_words == lo and off.min_words == 0
+    assert default.min_words == lo  # the e-commerce pack decodes inside its range unless told not to
     long = "Soft tee.\n" + " ".join(f"{words(4, 4 * i)}." for i in range(40))  # 40 different sentences
     cut = on.answer_end(long)
     assert cut is not None and lo <= len(long[:cut].split()) <= hi

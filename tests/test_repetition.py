@@ -55,7 +55,13 @@ def test_generated_answers_never_repeat_an_ngram(generator):
 
 def test_decoding_comes_from_pack_then_run_config():
     ecommerce, legal = get_pack("ecommerce"), get_pack("legal")
-    assert Decoding.for_run(ecommerce) == Decoding(
+    shipped = Decoding.for_run(ecommerce)
+    low, _ = ecommerce.answer_words()
+    assert (shipped.max_new_tokens, shipped.no_repeat_ngram_size, shipped.repetition_penalty) == (160, 6, 1.2)
+    assert shipped.coverage_bonus == 0.0 and shipped.min_words == low  # answers kept inside the style's range
+    assert shipped.answer_end is not None  # the repeated-line rule and the range's end, whichever comes first
+    unkept = build_config(overrides={"decoding": {"keep_length": False}})
+    assert Decoding.for_run(ecommerce, unkept) == Decoding(
         max_new_tokens=160,
         no_repeat_ngram_size=6,
         repetition_penalty=1.2,
@@ -65,7 +71,10 @@ def test_decoding_comes_from_pack_then_run_config():
     legal_decoding = Decoding.for_run(legal)
     assert legal_decoding.no_repeat_ngram_size == 0  # JSON answers repeat structure by design
     assert legal_decoding.repetition_penalty == 1.0  # and a label's tokens must stay free to recur
-    cfg = build_config(overrides={"no_repeat_ngram_size": 0, "repetition_penalty": 1.0, "max_new_tokens": 99})
+    cfg = build_config(
+        overrides={"decoding": {"no_repeat_ngram_size": 0, "repetition_penalty": 1.0, "max_new_tokens": 99,
+                                "keep_length": False}}
+    )  # fmt: skip
     assert Decoding.for_run(ecommerce, cfg) == Decoding(99, 0, 1.0, ecommerce.repeated_line_start, 0.0)
     cfg = build_config(overrides={"repetition_penalty": 1.5})
     assert Decoding.for_run(legal, cfg).repetition_penalty == 1.5
@@ -116,7 +125,8 @@ def test_stopper_checks_rows_at_line_and_sentence_ends_only(tiny_model):
 def test_end_at_repeated_line_comes_from_pack_then_run_config():
     ecommerce, legal = get_pack("ecommerce"), get_pack("legal")
     assert Decoding.for_run(legal).answer_end is None
-    on = Decoding.for_run(ecommerce, build_config(overrides={"decoding": {"end_at_repeated_line": True}}))
-    off = Decoding.for_run(ecommerce, build_config(overrides={"decoding": {"end_at_repeated_line": False}}))
+    unkept = {"keep_length": False}  # the length range's own end aside
+    on = Decoding.for_run(ecommerce, build_config(overrides={"decoding": {"end_at_repeated_line": True, **unkept}}))
+    off = Decoding.for_run(ecommerce, build_config(overrides={"decoding": {"end_at_repeated_line": False, **unkept}}))
     assert on.answer_end is not None and off.answer_end is None
     assert on.answer_end("Soft tee.\n- Machine wash/dry.\n- Machine wash.") == len("Soft tee.\n- Machine wash/dry.\n")
