@@ -90,7 +90,10 @@ def test_extraction_packs_end_after_json_unless_the_run_turns_it_off():
     off = build_config(overrides={"decoding": {"end_after_json": False}})
     assert Decoding.for_run(clinical, off).answer_end is None
     assert Decoding.for_run(legal).answer_end is None
-    assert Decoding.for_run(ecommerce).answer_end == ecommerce.repeated_line_start
+    free_text = Decoding.for_run(ecommerce).answer_end  # its repeated-line rule and length range, no JSON end
+    assert free_text is not None and getattr(free_text, "func", None) is not json_answer_end
+    unkept = build_config(overrides={"decoding": {"keep_length": False}})
+    assert Decoding.for_run(ecommerce, unkept).answer_end == ecommerce.repeated_line_start
 
 
 def test_stopper_checks_rows_without_boundary_tokens_every_few_steps(tiny_model):
