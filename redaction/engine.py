@@ -19,6 +19,7 @@ from redaction.name_blocks import grow_names
 from redaction.names import RELATIONS, TITLES, PersonNameRecognizer, document_case, word_tokens
 from redaction.phones import WindowedPhoneRecognizer
 from redaction.recognizers import ClinicalPatternRecognizer
+from redaction.signatures import SignatureLineRecognizer
 from redaction.spans import Span, stronger_label, union_overlaps
 
 
@@ -102,6 +103,7 @@ def build_analyzer(mode: Mode = "spacy", recall_mode: RecallMode = "default"):
     analyzer.registry.add_recognizer(WindowedPhoneRecognizer(supported_regions=PHONE_REGIONS))
     analyzer.registry.add_recognizer(ClinicalPatternRecognizer())
     analyzer.registry.add_recognizer(PersonNameRecognizer())
+    analyzer.registry.add_recognizer(SignatureLineRecognizer())
     analyzer.registry.add_recognizer(GazetteerRecognizer())
     if recall_mode == "high_recall":
         from redaction.safelist import SafelistRecognizer

@@ -30,6 +30,30 @@ def word_tokens(text: str) -> list[tuple[int, int, str]]:
     return [(m.start(), m.end(), m.group(0)) for m in _TOKEN.finditer(text)]
 
 
+_POSSESSIVE = regex.compile(r"(?i)^(\p{L}{2,})['’]s$")
+# Nouns after an eponym's possessive: "Parkinson's disease", "Bell's palsy" name a condition, not a person.
+_EPONYM_NOUNS = frozenset(
+    "disease diseases syndrome palsy sign signs phenomenon lymphoma ulcer ulcers esophagus sarcoma tumor tumour "
+    "procedure operation maneuver manoeuvre law triad test reflex node nodes fracture classification criteria "
+    "score scale solution hernia thyroiditis dementia".split()
+)
+
+
+def name_tokens(text: str) -> list[tuple[int, int, str]]:
+    """Word tokens with a possessive's "'s" split off, so "karen's sleep" is seen as the name "karen"; an eponym
+    before a condition noun ("Crohn's disease") keeps its "'s" and is no name."""
+    out = []
+    for start, end, word in word_tokens(text):
+        m = _POSSESSIVE.match(word)
+        if m:
+            after = regex.match(r"\s+(\p{L}+)", text[end : end + 30])
+            if not (after and after.group(1).lower() in _EPONYM_NOUNS):
+                out.append((start, start + len(m.group(1)), m.group(1)))
+                continue
+        out.append((start, end, word))
+    return out
+
+
 TITLES = frozenset(
     (
         "mr mrs ms miss mx dr prof sir madam herr frau fräulein mme mlle m sr sra srta don doña dott dott.ssa "
@@ -72,6 +96,8 @@ CUES = (
 )
 _CUE = regex.compile(r"(?:" + "|".join(regex.escape(c) for c in CUES) + r")\s*[,:]?\s*$", regex.IGNORECASE)
 _AND = frozenset({"and", "&", "or", "y", "und", "et", "e", "en"})
+# After "<initial>. <surname>" in notes, a verb of being told marks a person: "E. WELSH AWARE", "B. KING PAGED".
+_TOLD = regex.compile(r"[ \t]*[:,]?[ \t]*(?:made[ \t]+)?(?:aware|notified|paged|informed|updated)\b", regex.IGNORECASE)
 
 
 @lru_cache(maxsize=64)  # asked by every recognizer and by clean_spans for the same text
@@ -132,7 +158,7 @@ class PersonNameRecognizer(EntityRecognizer):
         if entities and E.PERSON not in entities:
             return []
         caseless = document_case(text) != "mixed"
-        tokens = word_tokens(text)
+        tokens = name_tokens(text)
         results: list[RecognizerResult] = []
         i = 0
         while i < len(tokens):
@@ -216,7 +242,11 @@ class PersonNameRecognizer(EntityRecognizer):
             return False
         nxt = tokens[i + 1][2]
         bare = _bare(nxt)
-        if not usable(nxt, caseless) or lexicons.is_clinical(bare) or not nxt[0].isupper():
+        if not nxt[0].isupper() or lexicons.is_clinical(bare):
+            return False
+        if not nxt.endswith(".") and _TOLD.match(text, tokens[i + 1][1]):
+            return len(bare) >= 3  # "E. WELSH AWARE", "J. GREEN NOTIFIED": someone was told, whatever the surname
+        if not usable(nxt, caseless):
             return False
         if lexicons.name_kind(bare) is not None:
             return True
