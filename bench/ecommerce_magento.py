@@ -6,6 +6,7 @@ the verdict and three generated examples per system.
 
 python -m bench.ecommerce_magento [--epochs 2] [-O training_copy=supported] [--set k=v]
 python -m bench.ecommerce_magento --reuse runs/bench/magento-...   # score an earlier run again (no training)
+python -m bench.ecommerce_magento --train-only                     # train now, score later with --reuse
 
 A second shop through the user-column path (a CSV written by bench.import_magento1, a style file written for it):
 python -m bench.ecommerce_magento --data demo_store.csv -O style_file=bench/styles/magento1_demo_store.yaml \
@@ -40,6 +41,11 @@ def main() -> None:
     ap.add_argument("-O", dest="options", action="append", default=[], help="pack option key=value")
     ap.add_argument("--set", dest="sets", action="append", default=[], help="config override key=value")
     ap.add_argument("--tag", default="", help="suffix of the result file (bench/results/ecommerce_magento_TAG.json)")
+    ap.add_argument(
+        "--train-only",
+        action="store_true",
+        help="train the adapter and stop, held-out products unread (score: --reuse)",
+    )
     args = ap.parse_args()
     pack = get_pack("ecommerce")
     cfg = build_config(
@@ -61,8 +67,16 @@ def main() -> None:
     run_dir = (
         reevaluate(args.reuse)
         if args.reuse
-        else train_and_evaluate("ecommerce", cfg, name=f"{args.tag or 'magento'}-{time.strftime('%Y%m%d-%H%M%S')}")
+        else train_and_evaluate(
+            "ecommerce",
+            cfg,
+            name=f"{args.tag or 'magento'}-{time.strftime('%Y%m%d-%H%M%S')}",
+            evaluate=not args.train_only,
+        )
     )
+    if args.train_only:
+        print(f"trained {run_dir}; score it with --reuse {run_dir}")
+        return
     folder = RunFolder(run_dir)
     results = folder.read_results().model_dump(mode="json")
     systems = results["systems"]
