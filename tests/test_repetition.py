@@ -58,7 +58,7 @@ def test_decoding_comes_from_pack_then_run_config():
     shipped = Decoding.for_run(ecommerce)
     low, _ = ecommerce.answer_words()
     assert (shipped.max_new_tokens, shipped.no_repeat_ngram_size, shipped.repetition_penalty) == (160, 6, 1.2)
-    assert shipped.coverage_bonus == 0.0 and shipped.min_words == low  # answers kept inside the style's range
+    assert shipped.coverage_bonus == 1.0 and shipped.min_words == low  # answers kept inside the style's range
     assert shipped.answer_end is not None  # the repeated-line rule and the range's end, whichever comes first
     unkept = build_config(overrides={"decoding": {"keep_length": False}})
     assert Decoding.for_run(ecommerce, unkept) == Decoding(
@@ -66,7 +66,7 @@ def test_decoding_comes_from_pack_then_run_config():
         no_repeat_ngram_size=6,
         repetition_penalty=1.2,
         answer_end=ecommerce.repeated_line_start,
-        coverage_bonus=0.0,
+        coverage_bonus=1.0,
     )
     legal_decoding = Decoding.for_run(legal)
     assert legal_decoding.no_repeat_ngram_size == 0  # JSON answers repeat structure by design
