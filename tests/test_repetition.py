@@ -75,7 +75,7 @@ def test_decoding_comes_from_pack_then_run_config():
         overrides={"decoding": {"no_repeat_ngram_size": 0, "repetition_penalty": 1.0, "max_new_tokens": 99,
                                 "keep_length": False}}
     )  # fmt: skip
-    assert Decoding.for_run(ecommerce, cfg) == Decoding(99, 0, 1.0, ecommerce.repeated_line_start, 0.0)
+    assert Decoding.for_run(ecommerce, cfg) == Decoding(99, 0, 1.0, ecommerce.repeated_line_start, 1.0)
     cfg = build_config(overrides={"repetition_penalty": 1.5})
     assert Decoding.for_run(legal, cfg).repetition_penalty == 1.5
 
