@@ -16,7 +16,7 @@ from redaction import lexicons
 from redaction.address_blocks import grow_blocks
 from redaction.gazetteer import GazetteerRecognizer
 from redaction.name_blocks import grow_names
-from redaction.names import RELATIONS, TITLES, PersonNameRecognizer, document_case, word_tokens
+from redaction.names import RELATIONS, TITLES, PersonNameRecognizer, document_case, starts_sentence, word_tokens
 from redaction.phones import WindowedPhoneRecognizer
 from redaction.recognizers import ClinicalPatternRecognizer
 from redaction.signatures import SignatureLineRecognizer
@@ -121,18 +121,20 @@ def _is_calendar_date(value: str) -> bool:
     return not (_relative.search(value) and not regex.search(r"\d{4}|/|-\d", value))
 
 
-def _ner_is_plausible(label: str, value: str, case: str) -> bool:
+def _ner_is_plausible(label: str, value: str, case: str, sentence_start: bool = False) -> bool:
     """spaCy's small English model reads clinical abbreviations and upper-case notes as names and places, and
     decades or doses as dates. Its PERSON/LOCATION spans count in mixed-case text unless every word is a clinical
-    term or a common word that is no name; in text without case they do not count (the name recognizer, which
-    does not rely on case, decides there). Its DATE spans count only when they hold a calendar date."""
+    term or a common word that is no name; in upper-case text they do not count (the name recognizer, which
+    does not rely on case, decides there). In a lower-case note the capitals its writer kept are deliberate
+    ("spoke with Nora Feeney"), so a span of capitalised words is judged as in mixed-case text, unless its only
+    word opens a sentence ("Comfort and support given"). Its DATE spans count only when they hold a calendar date."""
     if label == E.DATE:
         return bool(_calendar.search(value))
     if label not in (E.PERSON, E.LOCATION):
         return True
-    if case != "mixed":
-        return False
     words = _word.findall(value)
+    if case == "upper" or (case == "lower" and not _deliberate_capitals(words, sentence_start)):
+        return False
     if not words or any(lexicons.is_clinical(w) or _DRUG.search(w.lower()) for w in words):
         return False
     if regex.search(r"\d", value):
@@ -145,6 +147,11 @@ def _ner_is_plausible(label: str, value: str, case: str) -> bool:
     if label == E.LOCATION:
         return any(not wordlike(w) for w in capitalised)
     return any(lexicons.name_kind(w.lower()) or not wordlike(w) for w in capitalised)
+
+
+def _deliberate_capitals(words: list[str], sentence_start: bool) -> bool:
+    """In a lower-case note: every word capitalised, and more than the one a sentence start capitalises anyway."""
+    return bool(words) and all(w[0].isupper() for w in words) and (len(words) > 1 or not sentence_start)
 
 
 def plausible_value(label: str, value: str) -> bool:
@@ -162,6 +169,8 @@ def plausible_value(label: str, value: str) -> bool:
         if value.count("/") >= 2 or ("/" in value and not value.lstrip("(+").startswith("0")):
             return False
         if _decimal_tail.search(value) or _reading_range(value) or _gas_chain.search(value):
+            return False
+        if _time_then_reading(value):
             return False
         return sum(ch.isdigit() for ch in value) >= 5
     if label == E.DATE:
@@ -189,13 +198,24 @@ _range = regex.compile(r"^\s*(\d{3,4})\s?-\s?(\d{3,4})\s*$")
 
 
 def _reading_range(value: str) -> bool:
-    """Two equally long numbers joined by a dash, rising: a shift ("0700-1930") or a range of readings ("140-160")."""
+    """Two equally long numbers joined by a dash, rising: a shift ("0700-1930") or a range of readings ("140-160",
+    a tidal volume "390-550": no phone number is written as three digits and three)."""
     m = _range.match(value)
     if not m or len(m.group(1)) != len(m.group(2)) or int(m.group(1)) >= int(m.group(2)):
         return False
     if len(m.group(1)) == 3:
-        return int(m.group(2)) <= 300
+        return True
     return all(int(g[:2]) <= 24 and int(g[2:]) <= 59 for g in m.groups())
+
+
+_time_then_value = regex.compile(r"^\s*([0-2]\d)([0-5]\d)\s?[- ]\s?\d{3}\s*$")
+
+
+def _time_then_reading(value: str) -> bool:
+    """A 24-hour clock time, then a value of three digits: a timed reading ("glucose @ 0600-281", "ptt @ 0430 150"),
+    not a phone number (four and four, "2345-6789", is one in Brazil)."""
+    m = _time_then_value.match(value)
+    return bool(m) and int(m.group(1)) <= 23
 
 
 # a numeric fraction next to a ventilator setting, a pain score or a percentage is a setting, not a date
@@ -263,7 +283,13 @@ class PlausibleNerRecognizer(SpacyRecognizer):
         for r in results:
             if E.canonical(r.entity_type) == E.PERSON:
                 r.start = _name_start(text, r.start, r.end)
-        return [r for r in results if _ner_is_plausible(E.canonical(r.entity_type) or "", text[r.start : r.end], case)]
+        return [
+            r
+            for r in results
+            if _ner_is_plausible(
+                E.canonical(r.entity_type) or "", text[r.start : r.end], case, starts_sentence(text, r.start)
+            )
+        ]
 
 
 def _name_start(text: str, start: int, end: int) -> int:

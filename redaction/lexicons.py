@@ -201,15 +201,24 @@ def everyday_words() -> frozenset[str]:
 SUFFIXES = (("ies", "y"), ("ing", ""), ("ing", "e"), ("ed", ""), ("ed", "e"), ("es", ""), ("s", ""))
 
 
+def _in_or_inflected(w: str, words: frozenset[str]) -> bool:
+    if w in words:
+        return True
+    return any(w.endswith(suf) and len(w) > len(suf) + 2 and w[: -len(suf)] + base in words for suf, base in SUFFIXES)
+
+
 @lru_cache(maxsize=65536)
 def is_everyday(word: str) -> bool:
     """An everyday word or a regular inflection of one: web2 lists "receive" and "staple" but not "receiving",
     "staples" or "dosing"."""
-    w = word.lower()
-    words = everyday_words()
-    if w in words:
-        return True
-    return any(w.endswith(suf) and len(w) > len(suf) + 2 and w[: -len(suf)] + base in words for suf, base in SUFFIXES)
+    return _in_or_inflected(word.lower(), everyday_words())
+
+
+@lru_cache(maxsize=65536)
+def is_dictionary_word(word: str) -> bool:
+    """A WordNet word or a regular inflection of one ("suctioning", "bilaterally", "urology"). Narrower than web2,
+    which also lists rare words that are names in notes ("gateman", "vinny")."""
+    return _in_or_inflected(word.lower(), dictionary())
 
 
 @lru_cache(maxsize=65536)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from redaction import entities as E
-from redaction.names import TITLES, continues_name, word_tokens
+from redaction.names import TITLES, continues_name, name_tokens
 from redaction.spans import Span, touching, union_overlaps
 
 TITLE_PARTS = TITLES | frozenset("univ dipl ra ssa mag dr.-ing priv doz".split())
@@ -76,7 +76,7 @@ def grow_names(text: str, spans: Sequence[Span], caseless: bool) -> list[Span]:
     """Spans with every person span grown to the whole name; spans the name swallows merge into it."""
     if not any(s.label == E.PERSON for s in spans):
         return list(spans)
-    tokens = word_tokens(text)
+    tokens = name_tokens(text, possessives=False)  # "DAUGHTER-KARLENE": the name does not grow into the relation
     grown = []
     for s in spans:
         if s.label == E.PERSON:

@@ -39,12 +39,21 @@ _EPONYM_NOUNS = frozenset(
 )
 
 
-def name_tokens(text: str) -> list[tuple[int, int, str]]:
+_WORD_PART = regex.compile(r"\p{L}[\p{L}'’]*")
+
+
+def name_tokens(text: str, possessives: bool = True) -> list[tuple[int, int, str]]:
     """Word tokens with a possessive's "'s" split off, so "karen's sleep" is seen as the name "karen"; an eponym
-    before a condition noun ("Crohn's disease") keeps its "'s" and is no name."""
+    before a condition noun ("Crohn's disease") keeps its "'s" and is no name. A relation joined to words by
+    hyphens ("DAUGHTER-KARLENE---CALLED") is separate words, as a note writer meant them. `possessives=False`
+    keeps the "'s"."""
     out = []
     for start, end, word in word_tokens(text):
-        m = _POSSESSIVE.match(word)
+        parts = list(_WORD_PART.finditer(word)) if "-" in word else []
+        if len(parts) > 1 and parts[0].group(0).lower() in RELATIONS:
+            out.extend((start + p.start(), start + p.end(), p.group(0)) for p in parts)
+            continue
+        m = _POSSESSIVE.match(word) if possessives else None
         if m:
             after = regex.match(r"\s+(\p{L}+)", text[end : end + 30])
             if not (after and after.group(1).lower() in _EPONYM_NOUNS):
@@ -94,8 +103,9 @@ CUES = (
     "nurse",
     "staff",
 )
-_CUE = regex.compile(r"(?:" + "|".join(regex.escape(c) for c in CUES) + r")\s*[,:]?\s*$", regex.IGNORECASE)
+_CUE = regex.compile(r"(?<!\w)(?:" + "|".join(regex.escape(c) for c in CUES) + r")\s*[,:]?\s*$", regex.IGNORECASE)
 _AND = frozenset({"and", "&", "or", "y", "und", "et", "e", "en"})
+_RELATION_IN_BRACKETS = regex.compile(r"[ \t]*\([ \t]*(\p{L}+)[ \t]*\)")
 # After "<initial>. <surname>" in notes, a verb of being told marks a person: "E. WELSH AWARE", "B. KING PAGED".
 _TOLD = regex.compile(r"[ \t]*[:,]?[ \t]*(?:made[ \t]+)?(?:aware|notified|paged|informed|updated)\b", regex.IGNORECASE)
 
@@ -108,6 +118,14 @@ def document_case(text: str) -> str:
         return "mixed"
     upper = sum(c.isupper() for c in letters) / len(letters)
     return "upper" if upper > 0.7 else "lower" if upper < 0.03 else "mixed"
+
+
+def starts_sentence(text: str, start: int) -> bool:
+    """Whether the word at `start` opens a sentence or a line, where every word is capitalised."""
+    k = start - 1
+    while k >= 0 and text[k] in " \t\"'“(":
+        k -= 1
+    return k < 0 or text[k] in ".!?:\n"
 
 
 RARE_ZIPF = 2.0  # in text without case a name needs no context only when it is this rare as an English word
@@ -131,8 +149,12 @@ def usable(word: str, caseless: bool) -> bool:
 
 def continues_name(word: str, caseless: bool) -> bool:
     """May continue a name: a lexicon name, or (mixed case) a capitalised uncommon word, or (no case) a word
-    that is rare in English. Clinical terms never continue a name."""
+    that is rare in English. Clinical terms never continue a name. A double-barrelled word continues a name when
+    each of its parts would ("SMITH-JONES")."""
     bare = _bare(word)
+    parts = [p for p in word.rstrip(".").split("-") if p]
+    if len(parts) > 1 and "-" not in word.rstrip(".")[-1:]:
+        return all(continues_name(p, caseless) for p in parts)
     if not usable(word, caseless) or lexicons.is_clinical(bare):
         return False
     if lexicons.name_kind(bare) is not None:  # a surname after a name ("martha cooper"), even one that is a word
@@ -144,7 +166,10 @@ def _rare_name(bare: str) -> bool:
     """A lower-case word after a title that is still a name: an unambiguous lexicon name or a rare word."""
     if len(bare) < 2 or lexicons.is_clinical(bare):
         return False
-    return lexicons.name_kind(bare) == "unambiguous" or lexicons.zipf(bare) < RARE_ZIPF
+    if lexicons.name_kind(bare) == "unambiguous":
+        return True
+    rare_word = lexicons.zipf(bare) < RARE_ZIPF
+    return rare_word and not (lexicons.is_dictionary_word(bare) or lexicons.is_misspelling(bare))  # "NP suctioning"
 
 
 class PersonNameRecognizer(EntityRecognizer):
@@ -192,15 +217,41 @@ class PersonNameRecognizer(EntityRecognizer):
             gap = text[tokens[i - 1][1] : start]
             if len(gap.strip(" .")) == 0 and len(gap) <= 3 and (prev in TITLES or prev in ROLES):
                 return "title"  # not "MS: RECIEVD", "rn, tehn"
-            if len(gap.strip(" .,:;")) == 0 and len(gap) <= 3 and prev in RELATIONS:
-                return "relation"
+            if len(gap.strip(" .,:;-=")) == 0 and len(gap) <= 3 and prev in RELATIONS:
+                return "relation"  # "wife Mary", "DAUGHTER-KARLENE", "SON=PAUL"
+        if self._relation_after(text, tokens, i):
+            return "relation"
         if _CUE.search(text[max(0, start - 24) : start]):
             return "cue"
         return None
 
+    def _title_then_told(self, text: str, tokens: list[tuple[int, int, str]], i: int) -> bool:
+        """A title or role, one word, then a verb of being told: the word is the name of who was told."""
+        word = tokens[i][2]
+        bare = _bare(word)
+        if word.endswith(".") or len(bare) < 3 or not bare.isalpha() or lexicons.is_clinical(bare):
+            return False
+        if bare in TITLES or bare in ROLES or (lexicons.is_common(bare) and lexicons.name_kind(bare) is None):
+            return False  # not "dr not aware", "ho made aware", "dr now aware"; "dr green aware" is a name
+        return self._context(text, tokens, i) == "title" and bool(_TOLD.match(text, tokens[i][1]))
+
+    @staticmethod
+    def _relation_after(text: str, tokens: list[tuple[int, int, str]], i: int) -> bool:
+        """The word, or the name of up to three words it starts, stands right before a relation in brackets:
+        "ULLA BRANDVOLD (DAUGHTER)", "Bertram Oyelaran (son)"."""
+        for k in range(i, min(i + 3, len(tokens))):
+            if k > i and text[tokens[k - 1][1] : tokens[k][0]] != " ":
+                return False
+            found = _RELATION_IN_BRACKETS.match(text, tokens[k][1])
+            if found and found.group(1).lower() in RELATIONS:
+                return True
+        return False
+
     def _seed(self, text: str, tokens: list[tuple[int, int, str]], i: int, caseless: bool) -> float | None:
         word = tokens[i][2]
         bare = _bare(word)
+        if self._title_then_told(text, tokens, i):
+            return 0.8  # "dr green aware", "NP JEN AWARE": someone was told, whatever the word
         if not usable(word, caseless):
             if self._initial_before_surname(text, tokens, i, caseless):
                 return 0.7  # "W. MAROTTA AWARE", "B. Kargas"
@@ -209,7 +260,9 @@ class PersonNameRecognizer(EntityRecognizer):
             return None
         kind = lexicons.name_kind(bare)
         context = self._context(text, tokens, i)
-        plausible = kind is not None or not lexicons.is_common(bare)
+        plausible = kind is not None or not (
+            lexicons.is_common(bare) or lexicons.is_dictionary_word(bare) or lexicons.is_misspelling(bare)
+        )  # not "NP suctioning", "seen by urology", "HO notifed"
         if caseless and kind is None:
             plausible = plausible and lexicons.zipf(bare) < RARE_ZIPF + 1  # "DR AWARE" is no name
         if context == "title" and plausible:
