@@ -39,6 +39,7 @@ _EPONYM_NOUNS = frozenset(
 )
 
 
+_IN_LAW = regex.compile(r"(?i)-in-?law")
 _WORD_PART = regex.compile(r"\p{L}[\p{L}'’]*")
 
 
@@ -50,7 +51,8 @@ def name_tokens(text: str, possessives: bool = True) -> list[tuple[int, int, str
     out = []
     for start, end, word in word_tokens(text):
         parts = list(_WORD_PART.finditer(word)) if "-" in word else []
-        if len(parts) > 1 and parts[0].group(0).lower() in RELATIONS:
+        in_law = _IN_LAW.search(word) is not None  # "son-in-law", "son-inlaw": one relation
+        if len(parts) > 1 and parts[0].group(0).lower() in RELATIONS and not in_law:
             out.extend((start + p.start(), start + p.end(), p.group(0)) for p in parts)
             continue
         m = _POSSESSIVE.match(word) if possessives else None
@@ -77,6 +79,8 @@ RELATIONS = frozenset(
         "grandfather proxy hcp guardian cousin neighbor neighbour"
     ).split()
 )
+# "Sons Ezra, Milo and Abel in to visit": a plural relation before a list of names
+RELATIONS = RELATIONS | {w + "s" for w in RELATIONS if w not in ("bro", "sis", "dtr", "hcp", "proxy")} | {"dtrs"}
 CUES = (
     "my name is",
     "name is",

@@ -71,6 +71,10 @@ _MONTHS = (
     r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|"
     r"Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
 )
+# months that are no everyday word or abbreviation after "in": not "May", "March", "Dec" (decreased), "Jan"
+_MONTHS_UNAMBIGUOUS = (
+    r"(?:January|Feb(?:ruary)?|Apr(?:il)?|June?|July?|August|Sept?(?:ember)?|Oct(?:ober)?|Nov(?:ember)?|December)\.?"
+)
 _ID_VALUE = r"(?=[A-Z0-9-]*\d)[A-Z0-9][A-Z0-9-]{4,19}"
 
 
@@ -142,7 +146,8 @@ RULES: tuple[Rule, ...] = (
         r"\b(?P<v>(?:0?[1-9]|[12]\d|3[01])(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTHS + r",?\s+(?:19|20)\d{2})\b",
         0.85,
     ),
-    Rule("date_month_year", E.DATE, r"\b(?P<v>" + _MONTHS + r",?\s+(?:19|20)\d{2})\b", 0.7),
+    Rule("date_month_year", E.DATE, r"\b(?P<v>" + _MONTHS + r",?\s+(?:of\s+)?(?:19|20)\d{2})\b", 0.7),
+    Rule("date_in_month", E.DATE, r"\b(?:in|since|until|from)\s+(?P<v>" + _MONTHS_UNAMBIGUOUS + r")(?![\w-])", 0.6),
     Rule(
         "age_over_89", E.AGE, r"\b(?P<v>(?:9\d|1[0-2]\d))(?:\s*|-)(?:years?(?:\s*|-)old|y/?o|yrs?(?:\s*|-)old)\b", 0.85
     ),
