@@ -28,6 +28,12 @@ class CheckedRule:
     check: Callable[[str], bool] | None = None
 
 
+def _street_word_is_no_word(value: str) -> bool:
+    """ "12 Imranstraat" is a street; "2 Spring", "3 Pathway" end like one but are words."""
+    word = value.split()[-1].rstrip(".")
+    return not (lexicons.is_dictionary_word(word) or lexicons.is_everyday(word))
+
+
 def digits(value: str) -> int:
     return sum(ch.isdigit() for ch in value)
 
@@ -165,6 +171,20 @@ def rules() -> tuple[CheckedRule, ...]:
             E.ADDRESS,
             r"(?P<v>\b\p{Lu}[\p{L}\-]*(?i:" + compound + r")\s+\d{1,5}(?:\s?[a-z]\b|[/\-]\d+[a-z]?)?)",
             0.8,
+        ),
+        CheckedRule(
+            "street_french_unnumbered",  # "on boulevard Pierre Lefort", "the north side of avenue Traore"
+            E.ADDRESS,
+            r"(?P<v>\b(?i:rue|boulevard|avenue|chemin|allée|impasse|quai)\s+(?:(?:de|du|des|de la|la|le)\s+)?"
+            r"\p{Lu}[\p{L}'’\-]+(?:\s+\p{Lu}[\p{L}'’\-]+){0,3})",
+            0.7,
+        ),
+        CheckedRule(
+            "street_compound_number_first",  # "122 Imranstraat", "98/44 Bolnbachallee", "3-1 Pechelstraße"
+            E.ADDRESS,
+            r"(?<![\w/.\-])(?P<v>\d{1,5}(?:[a-z]|[/\-]\d{1,4}[a-z]?)?\s+\p{Lu}[\p{L}\-]*(?i:" + compound + r"))(?!\w)",
+            0.8,
+            check=_street_word_is_no_word,
         ),
         CheckedRule(
             "street_english",

@@ -63,6 +63,10 @@ def _found(detector, text):
         ("HUSBAND DID NOT COME. SEEN BY DR. HEALEY THIS AM.", "HEALEY"),
         ("hi , martha , how are you feeling", "martha"),
         ("7/22 FOUND BY HUSBAND ON FLOOR", "7/22"),
+        ("Mijn adres is 122 Kerkstraat, Oudewater.", "122 Kerkstraat"),
+        ("Schicken Sie es an 98/44 Lindenallee, bitte.", "98/44 Lindenallee"),
+        ("Wir sind umgezogen: 3-1 Pechelstraße", "3-1 Pechelstraße"),
+        ("The bakery is on boulevard Pierre Lefort, near the station.", "boulevard Pierre Lefort"),
     ],
 )
 def test_formats_that_were_missed(detector, text, value):
@@ -78,6 +82,7 @@ def test_formats_that_were_missed(detector, text, value):
         "BP 91-102/45-52, ABG 7.4/40/100/26 ON 2L NC.",
         "TOLERATING CAPTOPRIL 12.5 MG. STILL HAS THICK SPUTUM.FIRST.STILL",
         "pt tolerated the day well, put back in av pacing",
+        "Gave 2 Spring water bottles; 3 Pathway checks done.",
     ],
 )
 def test_clinical_words_are_not_identifiers(detector, text):
