@@ -158,13 +158,13 @@ class GazetteerRecognizer(EntityRecognizer):
     SCORE = 0.6
 
     def __init__(self) -> None:
-        super().__init__(supported_entities=[E.LOCATION], name="GazetteerRecognizer", supported_language="en")
+        super().__init__(supported_entities=[E.LOCATION, E.ZIP], name="GazetteerRecognizer", supported_language="en")
 
     def load(self) -> None:
         places()  # built once at start-up (a process pool forks after this)
 
     def analyze(self, text: str, entities: list[str], nlp_artifacts: object = None) -> list[RecognizerResult]:
-        if entities and E.LOCATION not in entities:
+        if entities and E.LOCATION not in entities and E.ZIP not in entities:
             return []
         caseless = document_case(text) != "mixed"
         known = places()
@@ -202,8 +202,19 @@ class GazetteerRecognizer(EntityRecognizer):
                     recognition_metadata={"recognizer_name": self.name, "rule": "known_place"},
                 )
             )  # fmt: skip
+            code = _POSTCODE_AFTER.match(text, end)
+            if code and (not entities or E.ZIP in entities):  # "Jena 07743", "Gana 18007769": a place, then its code
+                out.append(
+                    RecognizerResult(
+                        E.ZIP, code.start(1), code.end(1), self.SCORE, analysis_explanation=None,
+                        recognition_metadata={"recognizer_name": self.name, "rule": "postcode_after_place"},
+                    )
+                )  # fmt: skip
             i = j + 1
         return out
+
+
+_POSTCODE_AFTER = regex.compile(r"(?i)[ \t]+(\d{4,5}|\d{5}-?\d{3})(?![\d.,/:\-]|\s*(?:%|mg|ml|cc|mcg|units?)\b)")
 
 
 def _is_particle(word: str) -> bool:

@@ -67,6 +67,7 @@ def _found(detector, text):
         ("Schicken Sie es an 98/44 Lindenallee, bitte.", "98/44 Lindenallee"),
         ("Wir sind umgezogen: 3-1 Pechelstraße", "3-1 Pechelstraße"),
         ("The bakery is on boulevard Pierre Lefort, near the station.", "boulevard Pierre Lefort"),
+        ("Postfach 12\n Lobenstein\n Tschechien 60099", "60099"),
     ],
 )
 def test_formats_that_were_missed(detector, text, value):
@@ -107,3 +108,10 @@ def test_process_pool_gives_the_same_spans():
     one = list(Detector("spacy", batch_size=16).detect_many(docs))
     many = list(Detector("spacy", batch_size=16, workers=2).detect_many(docs))
     assert one == many and sum(map(len, one)) > 80
+
+
+@pytest.mark.parametrize(
+    "text", ["PT FROM BALTIMORE. BALTIMORE 1200 MG GIVEN.", "Moved to Lisbon 2019-05, then Porto 3.5 km away."]
+)
+def test_a_number_after_a_place_is_no_postcode_when_it_is_a_dose_or_a_date(detector, text):
+    assert not [s for s in detector.detect(text) if s.label in (E.ZIP, E.ADDRESS)], _found(detector, text)
