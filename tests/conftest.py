@@ -203,3 +203,18 @@ def tiny_trainer(tiny_model, clause_file, tmp_path):
     return build_trainer(
         pack, cfg, examples, [], folder, model_path=str(tiny_model), precision="fp32", quantization="none"
     )
+
+
+@pytest.fixture(scope="session")
+def detector():
+    """One spaCy-mode redaction detector for the test files that do not build their own."""
+    from redaction.engine import Detector
+
+    return Detector("spacy")
+
+
+def people(detector, text: str) -> list[str]:
+    """The person spans a detector finds in `text`, as strings."""
+    from redaction import entities as E
+
+    return [text[s.start : s.end] for s in detector.detect(text) if s.label == E.PERSON]

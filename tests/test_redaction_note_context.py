@@ -8,16 +8,7 @@ import pytest
 from redaction import entities as E
 from redaction.engine import Detector, _deliberate_capitals, plausible_value
 from redaction.names import name_tokens
-
-
-@pytest.fixture(scope="module")
-def detector() -> Detector:
-    return Detector("spacy")
-
-
-def people(detector: Detector, text: str) -> list[str]:
-    return [text[s.start : s.end] for s in detector.detect(text) if s.label == E.PERSON]
-
+from tests.conftest import people
 
 LOWER_NOTE = (
     "neuro: alert and oriented, follows commands. cv: sinus rhythm, no ectopy. resp: lungs clear, sats 97% on "

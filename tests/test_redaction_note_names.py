@@ -6,18 +6,9 @@ credential-like abbreviation ("CALL HO PRN")."""
 
 import pytest
 
-from redaction import entities as E
 from redaction.engine import Detector
 from redaction.names import name_tokens
-
-
-@pytest.fixture(scope="module")
-def detector() -> Detector:
-    return Detector("spacy")
-
-
-def people(detector: Detector, text: str) -> list[str]:
-    return [text[s.start : s.end] for s in detector.detect(text) if s.label == E.PERSON]
+from tests.conftest import people
 
 
 @pytest.mark.parametrize(
