@@ -14,6 +14,7 @@ from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 from redaction import entities as E
 from redaction import lexicons
 from redaction.address_blocks import grow_blocks
+from redaction.context import ShallowCopyContextEnhancer
 from redaction.gazetteer import GazetteerRecognizer
 from redaction.name_blocks import grow_names
 from redaction.names import RELATIONS, TITLES, PersonNameRecognizer, document_case, starts_sentence, word_tokens
@@ -94,7 +95,9 @@ def build_analyzer(mode: Mode = "spacy", recall_mode: RecallMode = "default"):
         for nlp in getattr(nlp_engine, "nlp", {}).values():
             if "parser" in nlp.pipe_names:
                 nlp.disable_pipe("parser")
-    analyzer = AnalyzerEngine(nlp_engine=nlp_engine, supported_languages=["en"])
+    analyzer = AnalyzerEngine(
+        nlp_engine=nlp_engine, supported_languages=["en"], context_aware_enhancer=ShallowCopyContextEnhancer()
+    )
     if mode == "spacy":
         ner = next(r for r in analyzer.registry.recognizers if r.name == NER)
         analyzer.registry.remove_recognizer(NER)

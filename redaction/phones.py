@@ -3,7 +3,8 @@ whole text once per region (14 here), and the matcher parses every number-like s
 clinical note that is every vital sign ("HR 72", "T 37.2"), parsed 14 times. Here the stretches are found once,
 with libphonenumber's own candidate pattern; a stretch with fewer digits than the shortest phone number of any
 region is dropped, and each region's matcher runs on the stretch and the few characters around it that its
-checks read (the character before, a time-stamp suffix after)."""
+checks read (the character before, a time-stamp suffix after), and only for the regions whose shortest valid number
+fits in the stretch's digits: a four-digit year is parsed as a German or Austrian number only, not 14 times."""
 
 from __future__ import annotations
 
@@ -27,6 +28,33 @@ def shortest_number() -> int:
     return min(lengths)
 
 
+@lru_cache(maxsize=64)
+def shortest_valid(region: str) -> int:
+    """Digits in the shortest valid national number of the region's country code. A number parsed for a region
+    gets its country code and is then validated against every region sharing that code (US and Canada share 1), so
+    the shortest of those counts. Parsing can only drop digits (a national prefix, a carrier code, an extension),
+    never add them, so a stretch with fewer digits holds no valid number parsed for the region, unless it is written
+    in international form (then the region it is parsed for does not matter)."""
+    code = phonenumbers.country_code_for_region(region)
+    regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE[code]
+    found = (PhoneMetadata.metadata_for_region(r) for r in regions)
+    return min(n for m in found if m is not None and m.general_desc for n in m.general_desc.possible_length if n > 0)
+
+
+def _international(piece: str) -> bool:
+    """Written with a country code: a plus, or an international dialling prefix (00, 011) first."""
+    digits = "".join(ch for ch in piece if ch.isdigit())
+    return "+" in piece or "\uff0b" in piece or digits.startswith(("00", "011"))
+
+
+def regions_for(piece: str, regions: tuple[str, ...]) -> tuple[str, ...]:
+    """The regions whose matcher could find a valid number in this piece of text."""
+    if _international(piece):
+        return regions
+    digits = sum(ch.isdigit() for ch in piece)
+    return tuple(r for r in regions if shortest_valid(r) <= digits)
+
+
 def candidate_windows(text: str) -> list[tuple[int, int]]:
     """(start, end) of the text around each stretch that could hold a phone number."""
     stretches = [(m.start(), m.end(), m.group(0)) for m in phonenumbermatcher._PATTERN.finditer(text)]
@@ -43,11 +71,11 @@ class WindowedPhoneRecognizer(PhoneRecognizer):
     """PhoneRecognizer whose matchers see only the windows around number-like stretches."""
 
     def analyze(self, text: str, entities: list[str], nlp_artifacts: object = None) -> list[RecognizerResult]:
-        windows = candidate_windows(text)
         results = []
-        for region in self.supported_regions:
-            for lo, hi in windows:
-                piece = text[lo:hi]
+        regions = tuple(self.supported_regions)
+        for lo, hi in candidate_windows(text):
+            piece = text[lo:hi]
+            for region in regions_for(piece, regions):
                 for match in phonenumbers.PhoneNumberMatcher(piece, region, leniency=self.leniency):
                     results.append(self._result(lo + match.start, lo + match.end, match.raw_string, region))
         return EntityRecognizer.remove_duplicates(results)

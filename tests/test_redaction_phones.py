@@ -4,7 +4,7 @@ import pytest
 from presidio_analyzer.predefined_recognizers import PhoneRecognizer
 
 from redaction.engine import PHONE_REGIONS
-from redaction.phones import WindowedPhoneRecognizer, candidate_windows, shortest_number
+from redaction.phones import WindowedPhoneRecognizer, candidate_windows, regions_for, shortest_number, shortest_valid
 
 TEXTS = [
     "Call (617) 555-0199 ext 12 or +44 20 7946 0958.",
@@ -16,6 +16,9 @@ TEXTS = [
     "no digits here at all",
     "abc617-555-0199def and 5%617-555-0199",
     "Phone:\n541.422.1674x81109-Office ,356.480.0503x351-Fax",
+    "from abroad 0044 20 7946 0958 or 011 44 20 7946 0958, locally 946-0958 or 7946 0958",
+    "Wien 01 5880 0, Berlin 030 1234, year 1994, code 2345, Amsterdam 020 123 4567",
+    "Roma 06 6982, Milano 02 8845 6789; São Paulo (11) 3456-7890, 0800 123 4567",
 ]
 
 
@@ -36,3 +39,14 @@ def test_windows_never_reach_into_the_next_number():
     text = "Ref 123456,(617) 555-0199"
     (first, second) = candidate_windows(text)
     assert first[1] <= text.index("(") <= second[0] + 1
+
+
+def test_short_stretches_are_parsed_only_for_regions_with_numbers_that_short():
+    assert regions_for(" 1994.", PHONE_REGIONS) == ("DE", "AT")
+    assert set(regions_for(" 617-555-0199 ", PHONE_REGIONS)) == set(PHONE_REGIONS)
+    assert shortest_valid("US") == shortest_valid("CA")  # validated against every region of country code 1
+
+
+def test_international_forms_are_parsed_for_every_region():
+    for piece in (" +44 20 7946", " 0044 2079", " 011 44 20"):
+        assert regions_for(piece, PHONE_REGIONS) == PHONE_REGIONS
