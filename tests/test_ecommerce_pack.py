@@ -8,7 +8,7 @@ import pytest
 
 from core.config import build_config
 from core.errors import DataError, DataErrors
-from core.pack import get_pack
+from core.pack import Example, get_pack
 from core.pipeline import train_and_evaluate
 from tests.conftest import write_jsonl
 from verticals.ecommerce import copy_metrics
@@ -72,6 +72,34 @@ def test_copy_metrics_on_hand_made_outputs(pack):
     assert scores["no_banned_words"] == pytest.approx(1 / 3)  # 'revolutionary' is banned; an empty output fails too
     assert copy_metrics.coverage(faithful, attrs) == 1.0
     assert scores["parse_rate"] == pytest.approx(2 / 3)
+
+
+def _product(ex_id: str, attrs: dict) -> Example:
+    return Example(id=ex_id, text="", target="copy", reference={"description": "copy", "attributes": attrs})
+
+
+def test_another_makers_name_is_an_unsupported_claim(pack):
+    makers = {"a": "Sony", "b": "Western Digital", "c": "Nine West"}
+    pack.fit([_product(k, {"name": f"product {k}", "manufacturer": v}) for k, v in makers.items()])
+    nokia = {"name": "Nokia 2610 Phone", "manufacturer": "Nokia", "model": "2610"}
+    assert copy_metrics.unsupported_claims("Nokia 2610 Phone\nSony Smartphone Reviewer's Choice", nokia,
+                                           pack.lexicon) == ["brand:sony"]  # fmt: skip
+    assert copy_metrics.unsupported_claims("Backs up to a WESTERN DIGITAL drive.", nokia, pack.lexicon) == [
+        "brand:western digital"
+    ]
+    # the common words some makers' names are, in lower case, name no maker
+    assert (
+        copy_metrics.unsupported_claims("Nine west-facing windows? No: nine west windows.", nokia, pack.lexicon) == []
+    )
+    sony = {"name": "Sony Ericsson W810i", "manufacturer": "Sony"}
+    assert copy_metrics.unsupported_claims("The Sony W810i plays music.", sony, pack.lexicon) == []
+
+
+def test_digits_of_an_identifier_are_no_stated_number():
+    bed = {"name": "Barcelona Bamboo Platform Bed", "model": "bar1234", "dimension": '62"W x 84"L'}
+    copy = 'Bed bar1234: 1234 feet long legs, 62"W x 84"L, screen 1440x900.'
+    assert copy_metrics.unsupported_claims(copy, bed, {}) == ["number:1234", "number:1440", "number:900"]
+    assert copy_metrics.stated_numbers('62"W x 84"L, model bar1234, 1440x900') == {"62", "84", "1440", "900"}
 
 
 def test_brand_voice_classifier_separates_styles():

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from core import metrics
-from core.grounding import number_key, numbers_in
+from core.grounding import number_key
 from verticals.ecommerce.style import StyleGuide
 
 BASE_COLOURS = [
@@ -70,7 +70,9 @@ BASE_MATERIALS = [
     "microfiber",
     "silicone",
 ]
-_number = re.compile(r"(?<![\w.])\d+(?:\.\d+)?")
+# a number as written: not the digits inside an identifier ("bar1234", "MA464LL/A"), but the second of "1440x900"
+_number = re.compile(r"(?:(?<![\w.])|(?<=\d[xX]))\d+(?:\.\d+)?")
+BRAND_KEYS = ("brand", "manufacturer", "maker", "make", "vendor")
 
 
 def values_of(attributes: dict[str, Any]) -> list[str]:
@@ -108,21 +110,41 @@ def mentioned_attributes(copy: str, attributes: dict[str, Any], required: Iterab
     return {"mentioned": {k: v for k, v in found.items() if v}, "required_share": share}
 
 
+def stated_numbers(text: str) -> set[str]:
+    """The numbers a text states (one spelling per value), leaving out digits that are part of an identifier."""
+    return {number_key(n) for n in _number.findall(text.replace(",", ""))}
+
+
 def unsupported_claims(copy: str, attributes: dict[str, Any], lexicon: dict[str, set[str]]) -> list[str]:
-    """Materials/colours named in the copy but absent from the input, and numbers not in the input."""
-    source = " ".join(values_of(attributes)).lower()
-    source_words = set(metrics.words(source))
+    """Materials/colours named in the copy but absent from the input, another maker's name (the catalogue's
+    brands, written capitalised, that the input does not name: "Sony" in the copy of a Nokia phone), and numbers the
+    input does not state: a model number's digits are no measure ("1234 feet" for model bar1234)."""
+    source = " ".join(values_of(attributes))
+    source_words = set(metrics.words(source.lower()))
     claims: list[str] = []
     copy_words = metrics.words(copy)
     for kind, words in lexicon.items():
+        if kind == "brand":
+            continue
         for w in sorted({w for w in copy_words if w in words}):
             if w not in source_words:
                 claims.append(f"{kind}:{w}")
-    source_numbers = numbers_in(source)  # every digit run the input holds, as grounded decoding allows them
+    for brand in sorted(lexicon.get("brand", ())):
+        if _names_brand(copy, brand) and not _mentions(source, brand):
+            claims.append(f"brand:{brand}")
+    source_numbers = stated_numbers(source)
     for n in _number.findall(copy.replace(",", "")):
         if number_key(n) not in source_numbers:
             claims.append(f"number:{n}")
     return claims
+
+
+def _names_brand(copy: str, brand: str) -> bool:
+    """The brand's words in a row, each written with a capital as a name is ("Western Digital", "BlackBerry",
+    "LG"), not the common word some brand names are ("nine west-facing windows")."""
+    words = brand.split()
+    parts = [re.escape(w[0].upper()) + "(?i:" + re.escape(w[1:]) + ")" for w in words]
+    return bool(words) and re.search(r"\b" + r"\W+".join(parts) + r"\b", copy) is not None
 
 
 _BULLET = re.compile(r"^\s*(?:[-•*]|\d+[.)])\s*")

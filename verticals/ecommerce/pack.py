@@ -54,9 +54,9 @@ class EcommerceOptions(PackOptions):
     group_column: str = Field("group", description="Products sharing this value stay in one split.")
     training_copy: Literal["as_written", "supported"] = Field(
         "as_written",
-        description="'supported': train on the copy without sentences that name a colour, material or number the "
-        "attributes lack and without repeated lines (verticals/ecommerce/clean_copy.py); scoring keeps the copy as "
-        "written.",
+        description="'supported': train on the copy without sentences that name a colour, material, maker or "
+        "number the attributes lack and without repeated lines (verticals/ecommerce/clean_copy.py); scoring keeps "
+        "the copy as written.",
     )
     voice_negatives: int = Field(
         60, ge=0, description="Training products the base model writes copy for (to train the brand-voice classifier)."
@@ -177,7 +177,8 @@ class EcommercePack(Pack):
         return {"description": self.parse(text), "attributes": {}}
 
     def fit(self, train: Sequence[Example]) -> None:
-        """Colour and material words seen in the training attributes join the hallucination lexicon. A catalogue
+        """Colour and material words seen in the training attributes join the hallucination lexicon, and so do the
+        makers' names (a brand or manufacturer column), so copy naming another maker counts as a claim. A catalogue
         other than the bundled sample, with no style file, gets a style profile derived from its own training copy
         (the bundled guide is the Luma shop's, and applies to its sample only)."""
         own_catalogue = self._data_path is not None and self._data_path.resolve() != self.sample_data_path().resolve()
@@ -191,6 +192,11 @@ class EcommercePack(Pack):
             for key, kind in (("color", "colour"), ("colors", "colour"), ("material", "material")):
                 for value in copy_metrics.values_of({key: attrs[key]}) if key in attrs else []:
                     self.lexicon[kind].update(w for w in metrics.words(value) if len(w) > 2)
+            for key in copy_metrics.BRAND_KEYS:
+                for value in copy_metrics.values_of({key: attrs[key]}) if key in attrs else []:
+                    brand = " ".join(metrics.words(value))
+                    if len(brand) > 1:
+                        self.lexicon.setdefault("brand", set()).add(brand)
 
     def state(self) -> dict[str, Any]:
         return {
