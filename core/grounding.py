@@ -23,8 +23,9 @@ from functools import partial
 from typing import Any
 
 TOP_K = 40  # candidates checked first at every step; more only when all of them are refused
-_UNIT = re.compile(r"[^\W\d_]+|\d+(?:\.\d+)?", re.UNICODE)
-_TAIL = re.compile(r"(?:[^\W\d_]+|\d+(?:\.\d*)?)$", re.UNICODE)
+# a word may go on with digits ("A630", "bar1234": an identifier, no number); a number starts with a digit
+_UNIT = re.compile(r"[^\W\d_][^\W_]*|\d+(?:\.\d+)?", re.UNICODE)
+_TAIL = re.compile(r"(?:[^\W\d_][^\W_]*|\d+(?:\.\d*)?)$", re.UNICODE)
 _OPEN_COMMA = re.compile(r"\d,$")  # "up to 7," : the next token must not join a digit to it
 _JOINED = re.compile(r"\d,\d")  # "7,285": the claim check reads one number, 7285, where decoding saw 7 and 285
 
@@ -63,8 +64,15 @@ def number_key(text: str) -> str:
     return str(int(value)) if value.is_integer() else str(value)
 
 
+def stated_numbers(text: str) -> list[str]:
+    """The numbers a text states, in order, read as decoding reads them: digits that go on a word ("A630",
+    "bar1234") belong to an identifier and state no number; a comma inside a number is dropped ("1,299.99")."""
+    return [m.group(0) for m in _UNIT.finditer(text.replace(",", "")) if m.group(0)[0].isdigit()]
+
+
 def numbers_in(text: str) -> frozenset[str]:
-    return frozenset(number_key(n) for n in re.findall(r"\d+(?:\.\d+)?", text.replace(",", "")))
+    """The numbers a text states, one spelling per value: what grounded decoding allows and claim checks accept."""
+    return frozenset(number_key(n) for n in stated_numbers(text))
 
 
 def completed_units(text: str, finished: bool) -> list[str]:

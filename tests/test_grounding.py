@@ -15,6 +15,8 @@ def test_units_complete_only_when_nothing_can_extend_them():
     assert completed_units("a red", finished=True) == ["a", "red"]
     assert completed_units("size 3.", finished=False) == ["size"]  # "3." may still become 3.5
     assert numbers_in("$84.00, 2 pack") == frozenset({"84", "2"})
+    assert numbers_in('model bar1234, A630, 62"W x 84"L, 1,299.99') == frozenset({"62", "84", "1299.99"})
+    assert completed_units("Canon A630 at 1234", finished=True) == ["Canon", "A630", "at", "1234"]  # A630: a word
     g = Grounding(frozenset({"red"}), frozenset({"84"}))
     assert g.refuses("Red") and not g.refuses("redesign") and g.refuses("85") and not g.refuses("84.0")
 
@@ -153,6 +155,15 @@ def test_ecommerce_grounding_refuses_what_the_product_lacks():
     g = pack.grounding(ex)
     assert g.refuses("red") and g.refuses("wool") and not g.refuses("blue") and not g.refuses("cotton")
     assert g.refuses("100") and not g.refuses("29")
+
+
+def test_ecommerce_grounding_refuses_other_makers_and_identifier_digits():
+    pack = get_pack("ecommerce")
+    pack.lexicon["brand"] = {"sony", "nokia", "western digital"}
+    attrs = {"name": "Barcelona Bed", "manufacturer": "Nokia", "model": "bar1234", "dimension": '62"W x 84"L'}
+    g = pack.grounding(Example("p", "", "", {"description": "", "attributes": attrs}))
+    assert g.refuses("sony") and not g.refuses("nokia") and not g.refuses("digital")
+    assert g.refuses("1234") and not g.refuses("62") and not g.refuses("84")
 
 
 def test_publishable_needs_voice_no_claims_length_and_no_repeats():

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from core import metrics
-from core.grounding import number_key
+from core.grounding import number_key, numbers_in, stated_numbers
 from verticals.ecommerce.style import StyleGuide
 
 BASE_COLOURS = [
@@ -70,8 +70,6 @@ BASE_MATERIALS = [
     "microfiber",
     "silicone",
 ]
-# a number as written: not the digits inside an identifier ("bar1234", "MA464LL/A"), but the second of "1440x900"
-_number = re.compile(r"(?:(?<![\w.])|(?<=\d[xX]))\d+(?:\.\d+)?")
 BRAND_KEYS = ("brand", "manufacturer", "maker", "make", "vendor")
 
 
@@ -110,11 +108,6 @@ def mentioned_attributes(copy: str, attributes: dict[str, Any], required: Iterab
     return {"mentioned": {k: v for k, v in found.items() if v}, "required_share": share}
 
 
-def stated_numbers(text: str) -> set[str]:
-    """The numbers a text states (one spelling per value), leaving out digits that are part of an identifier."""
-    return {number_key(n) for n in _number.findall(text.replace(",", ""))}
-
-
 def unsupported_claims(copy: str, attributes: dict[str, Any], lexicon: dict[str, set[str]]) -> list[str]:
     """Materials/colours named in the copy but absent from the input, another maker's name (the catalogue's
     brands, written capitalised, that the input does not name: "Sony" in the copy of a Nokia phone), and numbers the
@@ -132,8 +125,8 @@ def unsupported_claims(copy: str, attributes: dict[str, Any], lexicon: dict[str,
     for brand in sorted(lexicon.get("brand", ())):
         if _names_brand(copy, brand) and not _mentions(source, brand):
             claims.append(f"brand:{brand}")
-    source_numbers = stated_numbers(source)
-    for n in _number.findall(copy.replace(",", "")):
+    source_numbers = numbers_in(source)
+    for n in stated_numbers(copy):
         if number_key(n) not in source_numbers:
             claims.append(f"number:{n}")
     return claims

@@ -309,14 +309,17 @@ class EcommercePack(Pack):
         return out
 
     def grounding(self, example: Example | str) -> Any:
-        """Grounded copy: no colour or material of the lexicon that the product's attributes do not name, and no
-        number they do not hold; the attribute values coverage counts are the facts a coverage bonus nudges towards."""
+        """Grounded copy: no colour or material of the lexicon that the product's attributes do not name, no other
+        maker's one-word name, and no number they do not state (an identifier's digits are no number: "bar1234"
+        does not allow "1234 feet"), the same rules the claim check applies; the attribute values coverage counts
+        are the facts a coverage bonus nudges towards."""
         from core.grounding import Grounding, numbers_in
 
         attrs = self._attributes_of(example)
         source = " ".join(copy_metrics.values_of(attrs))
         words = set(metrics.words(source.lower()))
-        refused = frozenset((self.lexicon["colour"] | self.lexicon["material"]) - words)
+        makers = {b for b in self.lexicon.get("brand", ()) if " " not in b}  # "digital" stays free for a camera
+        refused = frozenset((self.lexicon["colour"] | self.lexicon["material"] | makers) - words)
         return Grounding(refused, numbers_in(source), facts=tuple(copy_metrics.coverable_values(attrs)))
 
     def _attributes_of(self, example: Example | str) -> dict[str, Any]:
