@@ -65,6 +65,7 @@ _SETTING_BEFORE = (
 )
 _PARTICLES = r"(?:de|del|de la|de las|de los|des|du|di|da|do|dos|das|della|dei|delle|van|von|der|den|la|le|el)"
 _CAP = r"[\p{Lu}][\p{L}'’\-]*\.?"
+_BR_STATES = "AC|AL|AP|AM|BA|CE|DF|ES|GO|MA|MT|MS|MG|PA|PB|PR|PE|PI|RJ|RN|RS|RO|RR|SC|SP|SE|TO"
 
 
 def _words(kind: str) -> str:
@@ -137,6 +138,18 @@ def rules() -> tuple[CheckedRule, ...]:
             r"(?<![\d.,/\-])\d{5}(?:-?\d{3})?[ \t]+(?P<v>\p{Lu}[\p{L}\-]+(?:[ \-](?:\p{Lu}[\p{L}\-]+|am|an|der|sur|de|"
             r"la|le|en|di|del)){0,4})",
             0.65,
+        ),
+        CheckedRule(  # "19356317 da Mata Grande / SP": a Brazilian state after a CEP and its town
+            "state_after_cep",
+            E.LOCATION,
+            r"\b\d{5}-?\d{3}(?:\s+(?:da|de|do|dos|das|\p{Lu}[\p{L}'’\-]*)){1,5} / (?P<v>" + _BR_STATES + r")\b",
+            0.75,
+        ),
+        CheckedRule(  # "27039, Sannazzaro De' Burgondi (PV)": an Italian province after a CAP and its town
+            "province_after_cap",
+            E.LOCATION,
+            r"\b\d{5},?(?:\s+(?:di|de|del|della|sul|sulla|\p{Lu}[\p{L}'’\-]*)){1,5}\s?\((?P<v>[A-Z]{2})\)",
+            0.75,
         ),
         CheckedRule("postcode_after_town", E.ZIP, r"\b\p{Lu}[\p{L}\-]+,\s*(?P<v>\d{5})\b", 0.7),
         CheckedRule(

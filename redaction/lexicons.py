@@ -260,6 +260,16 @@ def _street_words(attrs: tuple[str, ...]) -> frozenset[str]:
     return frozenset(out)
 
 
+def _leading_street_suffixes() -> frozenset[str]:
+    out = set()
+    for loc in LOCALES:
+        provider = importlib.import_module(f"faker.providers.address.{loc}").Provider
+        formats = getattr(provider, "street_name_formats", ()) or ()
+        if formats and all(str(f).startswith("{{street_suffix}}") for f in formats):
+            out.update(str(v).strip().lower() for v in getattr(provider, "street_suffixes", ()) or () if str(v).strip())
+    return frozenset(out)
+
+
 @lru_cache(maxsize=1)
 def street_types_after() -> frozenset[str]:
     """Words that end a street name (English 'Street', German '-straße', Dutch '-straat'...)."""
@@ -268,11 +278,17 @@ def street_types_after() -> frozenset[str]:
 
 @lru_cache(maxsize=1)
 def street_types_before() -> frozenset[str]:
-    """Words that start a street name (French 'rue', Spanish 'Calle', Italian 'Via', Portuguese 'Rua'...)."""
-    return _street_words(("street_prefixes",)) | frozenset(
-        (
-            "rue avenue boulevard chemin allée place impasse quai route calle avenida paseo plaza camino "
-            "carretera via viale piazza corso vicolo largo strada contrada borgo rua travessa praça alameda "
-            "rodovia estrada"
-        ).split()
+    """Words that start a street name (French 'rue', Spanish 'Calle', Italian 'Via', Portuguese 'Rua'...): Faker's
+    street prefixes, and the street "suffixes" of locales whose street names put them first (Italian 'Stretto',
+    'Rotonda', 'Incrocio')."""
+    return (
+        _street_words(("street_prefixes",))
+        | _leading_street_suffixes()
+        | frozenset(
+            (
+                "rue avenue boulevard chemin allée place impasse quai route calle avenida paseo plaza camino "
+                "carretera via viale piazza corso vicolo largo strada contrada borgo rua travessa praça alameda "
+                "rodovia estrada"
+            ).split()
+        )
     )

@@ -46,12 +46,13 @@ def grow(text: str, start: int, end: int, caseless: bool, tokens: list[tuple[int
             continue
         if not _near(text, tokens[j][1], nxt[0]):
             break
-        if bare in PARTICLES and j + 2 < len(tokens) and _near(text, nxt[1], tokens[j + 2][0]):
-            after = tokens[j + 2][2]
-            if after[0].isupper() and continues_name(after, caseless):
-                j += 2
+        k = _after_particles(text, tokens, j + 1)
+        if k > j + 1 and k < len(tokens):
+            after = tokens[k][2]
+            if after[0].isupper() and _name_word(after, caseless):
+                j = k
                 continue
-        if not caseless and continues_name(nxt[2], caseless):
+        if not caseless and _name_word(nxt[2], caseless):
             j += 1
             continue
         break
@@ -63,9 +64,38 @@ def grow(text: str, start: int, end: int, caseless: bool, tokens: list[tuple[int
         if _bare(prev[2]) in TITLE_PARTS or (prev[2][0].isupper() and continues_name(prev[2], caseless)):
             i -= 1
             continue
+        if _leading_particle(prev[2]) and tokens[first][2][0].isupper():  # "de Koning", "van der Laan", "d' Heripon"
+            i -= 1
+            continue
         break
     new_end = max(end, tokens[j][1] - (1 if _sentence_stop(tokens[j][2]) else 0))
     return tokens[i][0], new_end
+
+
+def _after_particles(text: str, tokens: list[tuple[int, int, str]], k: int) -> int:
+    """The token after a run of up to three name particles starting at k ("van den", "de la"), or k if none."""
+    start = k
+    while k < len(tokens) and k - start < 3 and _bare(tokens[k][2]) in PARTICLES:
+        if k + 1 >= len(tokens) or not _near(text, tokens[k][1], tokens[k + 1][0]):
+            return start
+        k += 1
+    return k
+
+
+def _name_word(word: str, caseless: bool) -> bool:
+    """A word that may continue a name; a double-barrelled surname may hold particles ("Broek-van")."""
+    parts = [p for p in word.split("-") if p]
+    if len(parts) > 1 and any(_bare(p) in PARTICLES for p in parts[1:]):
+        return all(_bare(p) in PARTICLES or continues_name(p, caseless) for p in parts[1:]) and continues_name(
+            parts[0], caseless
+        )
+    return continues_name(word, caseless)
+
+
+def _leading_particle(word: str) -> bool:
+    """A particle written in lower case that may open a surname ("van", "de", "d'"); "y" and "la" alone join two
+    names rather than open one, but "de la" is reached word by word."""
+    return word.islower() and (_bare(word) in PARTICLES - {"y", "'t"} or word in ("d'", "d’"))
 
 
 def _sentence_stop(word: str) -> bool:

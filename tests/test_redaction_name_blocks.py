@@ -25,6 +25,10 @@ def grown(text: str, part: str, caseless: bool = False) -> str:
         ("Univ.Prof. Elke Mude will attend.", "Elke", "Univ.Prof. Elke Mude"),
         ("Ask Bertrand du Dumas.", "Bertrand", "Bertrand du Dumas"),
         ("Written by John Smith, PhD for the board.", "John Smith", "John Smith, PhD"),
+        ("Maybe it's under Ise van den Broek-van der Laan", "Ise", "Ise van den Broek-van der Laan"),
+        ("For my take on de Koning, see below.", "Koning", "de Koning"),
+        ("He met Alix de la Marie there.", "Marie", "Alix de la Marie"),
+        ("Pierre called d' Heripon twice.", "Heripon", "d' Heripon"),
     ],
 )
 def test_name_grows_to_the_whole_name(text, found, whole):
@@ -33,6 +37,8 @@ def test_name_grows_to_the_whole_name(text, found, whole):
 
 def test_name_growth_stops_at_words_and_sentences():
     assert grown("Smith called. The nurse came.", "Smith") == "Smith"
+    assert grown("They drove the van Smith rented.", "Smith") == "van Smith"  # the price of leading particles
+    assert grown("MET DE VRIES TODAY", "VRIES", caseless=True) == "VRIES"  # upper case: "DE", "DO" may be words
     assert grown("I saw Anna yesterday at home", "Anna") == "Anna"
     assert grown("Anna Smith. Then a walk.", "Anna Smith") == "Anna Smith"
 

@@ -133,3 +133,24 @@ def test_place_list_is_built_once_and_kept_on_disk(tmp_path, monkeypatch):
         assert list((tmp_path / "redaction").glob("places-*.json"))
     finally:
         gazetteer.places.cache_clear()
+
+
+def test_state_and_province_codes_after_a_postcode_and_town():
+    import regex
+
+    state = regex.compile(_rule("state_after_cep").pattern)
+    assert state.search("19356317 da Mata Grande / SP").group("v") == "SP"
+    assert state.search("DVT / PE ruled out") is None and state.search("12345678 units / PE") is None
+    province = regex.compile(_rule("province_after_cap").pattern)
+    assert province.search("27039, Sannazzaro De' Burgondi (PV)").group("v") == "PV"
+    assert province.search("HR 72 (NL) stable") is None
+
+
+def test_italian_street_types_open_a_street_written_number_first():
+    import regex
+
+    from redaction.lexicons import street_types_before
+
+    assert {"stretto", "rotonda", "incrocio", "canale"} <= street_types_before()
+    pattern = regex.compile(_rule("street_number_first").pattern)
+    assert pattern.search("his address: 45 Stretto Irma").group("v") == "45 Stretto Irma"
