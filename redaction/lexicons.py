@@ -248,6 +248,31 @@ def name_kind(word: str) -> str | None:
     return "ambiguous" if in_dictionary or everyday or zipf(w) >= COMMON_ZIPF else "unambiguous"
 
 
+@lru_cache(maxsize=1)
+def _calendar_and_language_words() -> frozenset[str]:
+    """English day and month names and one-word language names: capitalised in prose, WordNet proper nouns, no
+    people ("LBM on Sunday", "24 French catheter")."""
+    import calendar
+
+    import pycountry
+
+    days = {d.lower() for d in calendar.day_name} | {m.lower() for m in calendar.month_name if m}
+    return frozenset(days | {lang.name.lower() for lang in pycountry.languages if " " not in lang.name})
+
+
+def names_a_person_in_prose(word: str) -> bool:
+    """In mixed-case prose a capitalised lexicon name is a name when it is unambiguous, or when its only claim to
+    being a word is WordNet's proper-noun entry ("Terence", "Cooke", "Turpin"): not a word Webster spells in lower
+    case, and a given name or not a frequent word. Upper-case notes keep the stricter reading."""
+    w = word.lower()
+    kind = name_kind(w)
+    if kind != "ambiguous":
+        return kind == "unambiguous"
+    if len(w) < 3 or w not in dictionary() or w in everyday_words() or w in _calendar_and_language_words():
+        return False  # "Ab", "Sunday", "French"
+    return w in english_given_names() or zipf(w) < COMMON_ZIPF
+
+
 def _street_words(attrs: tuple[str, ...]) -> frozenset[str]:
     out = set()
     for loc in LOCALES:

@@ -276,6 +276,8 @@ class PersonNameRecognizer(EntityRecognizer):
         rare = lexicons.zipf(bare) < RARE_ZIPF or bare in lexicons.english_given_names()
         if kind == "unambiguous" and (not caseless or rare):
             return 0.6 if caseless else 0.7
+        if not caseless and lexicons.names_a_person_in_prose(bare):
+            return 0.7
         if kind is not None and i + 1 < len(tokens) and self._adjacent(text, tokens, i):
             # two lexicon names side by side; at least one must be unambiguous unless case marks both as names
             nxt_word = tokens[i + 1][2]

@@ -71,3 +71,22 @@ def test_note_names_are_found(detector: Detector, text: str, name: str) -> None:
 )
 def test_lines_that_name_nobody(detector: Detector, text: str) -> None:
     assert people(detector, text) == []
+
+
+@pytest.mark.parametrize(
+    "text, name",
+    [
+        ("They had 6: Chelsea, Terence, Mark, Lee, Ruth and Yvonne.", "Terence"),
+        ("Please ask Cooke about the invoice.", "Cooke"),
+    ],
+)
+def test_names_wordnet_knows_only_as_proper_nouns_are_names_in_prose(detector: Detector, text: str, name: str) -> None:
+    assert name in people(detector, text)
+
+
+@pytest.mark.parametrize("text", ["LBM on Sunday PTA.", "anterior CT (24 French, 16 cm) placed", "Ab softer, BS +."])
+def test_days_languages_and_short_words_stay(detector: Detector, text: str) -> None:
+    from redaction import lexicons
+
+    assert not any(lexicons.names_a_person_in_prose(w) for w in ("Sunday", "French", "Ab"))
+    assert "Sunday" not in people(detector, text) and "French" not in people(detector, text)
