@@ -34,6 +34,12 @@ def _street_word_is_no_word(value: str) -> bool:
     return not (lexicons.is_dictionary_word(word) or lexicons.is_everyday(word))
 
 
+def _surname_then_street_word(value: str) -> bool:
+    """ "Clark Stream", "Wilson Shoals": the first word a lexicon surname or given name that is no everyday word."""
+    first = value.split()[0].lower()
+    return lexicons.name_kind(first) is not None and not lexicons.is_clinical(first) and first not in ("nurses",)
+
+
 def digits(value: str) -> int:
     return sum(ch.isdigit() for ch in value)
 
@@ -75,6 +81,11 @@ def _words(kind: str) -> str:
 
 def rules() -> tuple[CheckedRule, ...]:
     before, after = _words("before"), _words("after")
+    after_cap = "|".join(
+        regex.escape(w.capitalize())
+        for w in sorted(lexicons.street_types_after(), key=len, reverse=True)
+        if w.isalpha()
+    )
     compound = (
         r"straße|strasse|str\.|weg|allee|platz|gasse|ring|damm|ufer|steig|pfad|chaussee|straat|laan|plein|"
         r"gracht|kade|singel|dijk|hof|pad|dreef|markt|baan|steeg"
@@ -144,6 +155,19 @@ def rules() -> tuple[CheckedRule, ...]:
             E.LOCATION,
             r"\b\d{5}-?\d{3}(?:\s+(?:da|de|do|dos|das|\p{Lu}[\p{L}'’\-]*)){1,5} / (?P<v>" + _BR_STATES + r")\b",
             0.75,
+        ),
+        CheckedRule(  # "19356317 da Mata Grande / SP": the CEP itself, written without its hyphen
+            "cep_before_town_and_state",
+            E.ZIP,
+            r"\b(?P<v>\d{5}-?\d{3})(?:\s+(?:da|de|do|dos|das|\p{Lu}[\p{L}'’\-]*)){1,5} / (?:" + _BR_STATES + r")\b",
+            0.75,
+        ),
+        CheckedRule(  # "on Clark Stream", "the north side of Browning Land": a surname and a street word, no number
+            "street_named_unnumbered",
+            E.ADDRESS,
+            r"\b(?:on|along|off|of)\s+(?P<v>\p{Lu}\p{Ll}+\s+(?:" + after_cap + r"))\b",
+            0.6,
+            check=_surname_then_street_word,
         ),
         CheckedRule(  # "27039, Sannazzaro De' Burgondi (PV)": an Italian province after a CAP and its town
             "province_after_cap",

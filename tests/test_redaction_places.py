@@ -154,3 +154,16 @@ def test_italian_street_types_open_a_street_written_number_first():
     assert {"stretto", "rotonda", "incrocio", "canale"} <= street_types_before()
     pattern = regex.compile(_rule("street_number_first").pattern)
     assert pattern.search("his address: 45 Stretto Irma").group("v") == "45 Stretto Irma"
+
+
+def test_cep_before_town_and_state_and_streets_named_without_a_number():
+    import regex
+
+    cep = regex.compile(_rule("cep_before_town_and_state").pattern)
+    assert cep.search("Maravilha, 19356317 da Mata Grande / SP").group("v") == "19356317"
+    assert cep.search("dose 12345678 units / PE") is None
+    street = _rule("street_named_unnumbered")
+    found = regex.compile(street.pattern).search("He lives on the north side of Browning Land.")
+    assert found.group("v") == "Browning Land" and street.check(found.group("v"))
+    nurses = regex.compile(street.pattern).search("pt moved on Nurses Station")
+    assert nurses is None or not street.check(nurses.group("v"))
