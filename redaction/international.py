@@ -35,9 +35,9 @@ def _street_word_is_no_word(value: str) -> bool:
 
 
 def _surname_then_street_word(value: str) -> bool:
-    """ "Clark Stream", "Wilson Shoals": the first word a lexicon surname or given name that is no everyday word."""
-    first = value.split()[0].lower()
-    return lexicons.name_kind(first) is not None and not lexicons.is_clinical(first) and first not in ("nurses",)
+    """ "Clark Stream", "Wilson Shoals": the first word is a lexicon surname or given name ("Nurses Station" is no
+    street)."""
+    return lexicons.name_kind(value.split()[0].lower()) is not None
 
 
 def digits(value: str) -> int:
@@ -72,6 +72,7 @@ _SETTING_BEFORE = (
 _PARTICLES = r"(?:de|del|de la|de las|de los|des|du|di|da|do|dos|das|della|dei|delle|van|von|der|den|la|le|el)"
 _CAP = r"[\p{Lu}][\p{L}'’\-]*\.?"
 _BR_STATES = "AC|AL|AP|AM|BA|CE|DF|ES|GO|MA|MT|MS|MG|PA|PB|PR|PE|PI|RJ|RN|RS|RO|RR|SC|SP|SE|TO"
+_BR_TOWN = r"(?:\s+(?:da|de|do|dos|das|\p{Lu}[\p{L}'’\-]*)){1,5}"  # "da Mata Grande", "Pereira"
 
 
 def _words(kind: str) -> str:
@@ -153,13 +154,13 @@ def rules() -> tuple[CheckedRule, ...]:
         CheckedRule(  # "19356317 da Mata Grande / SP": a Brazilian state after a CEP and its town
             "state_after_cep",
             E.LOCATION,
-            r"\b\d{5}-?\d{3}(?:\s+(?:da|de|do|dos|das|\p{Lu}[\p{L}'’\-]*)){1,5} / (?P<v>" + _BR_STATES + r")\b",
+            r"\b\d{5}-?\d{3}" + _BR_TOWN + r" / (?P<v>" + _BR_STATES + r")\b",
             0.75,
         ),
         CheckedRule(  # "19356317 da Mata Grande / SP": the CEP itself, written without its hyphen
             "cep_before_town_and_state",
             E.ZIP,
-            r"\b(?P<v>\d{5}-?\d{3})(?:\s+(?:da|de|do|dos|das|\p{Lu}[\p{L}'’\-]*)){1,5} / (?:" + _BR_STATES + r")\b",
+            r"\b(?P<v>\d{5}-?\d{3})" + _BR_TOWN + r" / (?:" + _BR_STATES + r")\b",
             0.75,
         ),
         CheckedRule(  # "on Clark Stream", "the north side of Browning Land": a surname and a street word, no number
