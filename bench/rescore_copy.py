@@ -46,7 +46,7 @@ def main() -> None:
     ap.add_argument("run_dir", type=Path)
     ap.add_argument("--tag", default=None, help="suffix of the results file name")
     args = ap.parse_args()
-    results = json.loads((args.run_dir / "results.json").read_text())
+    results = json.loads(RunFolder.open(args.run_dir).results_path.read_text())
     before = {name: s for name, s in results.get("systems", {}).items()}
     now = rescore(args.run_dir)
     rows = []

@@ -95,9 +95,8 @@ def build_analyzer(mode: Mode = "spacy", recall_mode: RecallMode = "default"):
         for nlp in getattr(nlp_engine, "nlp", {}).values():
             if "parser" in nlp.pipe_names:
                 nlp.disable_pipe("parser")
-    analyzer = AnalyzerEngine(
-        nlp_engine=nlp_engine, supported_languages=["en"], context_aware_enhancer=ShallowCopyContextEnhancer()
-    )
+    enhancer = ShallowCopyContextEnhancer() if mode == "spacy" else None  # regex mode has no lemmas to read
+    analyzer = AnalyzerEngine(nlp_engine=nlp_engine, supported_languages=["en"], context_aware_enhancer=enhancer)
     if mode == "spacy":
         ner = next(r for r in analyzer.registry.recognizers if r.name == NER)
         analyzer.registry.remove_recognizer(NER)
