@@ -16,7 +16,7 @@ from redaction import lexicons
 from redaction.address_blocks import grow_blocks
 from redaction.context import ShallowCopyContextEnhancer
 from redaction.gazetteer import GazetteerRecognizer
-from redaction.name_blocks import grow_names
+from redaction.name_blocks import coordinated_names, grow_names
 from redaction.names import RELATIONS, TITLES, PersonNameRecognizer, document_case, starts_sentence, word_tokens
 from redaction.phones import WindowedPhoneRecognizer
 from redaction.recognizers import ClinicalPatternRecognizer
@@ -341,6 +341,8 @@ def clean_spans(text: str, raw: Iterable, threshold: float = DEFAULT_THRESHOLD) 
             continue
         spans.append(Span(r.start, r.end, label, float(r.score)))
     merged = union_overlaps(spans, stronger_label)
+    if case == "mixed":
+        merged = union_overlaps(coordinated_names(text, merged), stronger_label)
     merged = grow_names(text, merged, caseless=case != "mixed")
     if case == "mixed":
         merged = grow_blocks(text, merged)

@@ -3,20 +3,25 @@
 grows to the whole words it touches (a hyphenated surname is one name); in mixed-case text, where case tells
 a name from a word, also backward over titles ("Dr.", "Univ.Prof.", "Sig.ra") and given names, and forward
 over following surnames (capitalised, uncommon or a lexicon name); in any text forward over name particles
-before a name ("van den", "le", "du") and over degree suffixes ("B.Sc.", "PhD", "Jr.")."""
+before a name ("van den", "le", "du") and over degree suffixes ("B.Sc.", "PhD", "Jr."). Names listed together are
+all names ("Ford, Sanchez and Lynch")."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+import regex
+
 from redaction import entities as E
-from redaction.names import TITLES, continues_name, name_tokens
+from redaction import lexicons
+from redaction.names import RELATIONS, TITLES, continues_name, name_tokens
 from redaction.spans import Span, touching, union_overlaps
 
 TITLE_PARTS = TITLES | frozenset("univ dipl ra ssa mag dr.-ing priv doz".split())
 PARTICLES = frozenset("van von den der de du le la da das do dos del della di ter ten zu 't y".split())
 SUFFIXES = frozenset("b a sc m ba bsc msc ma md phd dds dvm rn jr sr ii iii iv mba llm esq mphil dphil".split())
 MAX_WORDS = 5  # growth per direction
+_JOIN = regex.compile(r"(?:,|,? (?:and|&|or)) ")  # between the members of a list of names
 
 
 def _bare(word: str) -> str:
@@ -114,3 +119,38 @@ def grow_names(text: str, spans: Sequence[Span], caseless: bool) -> list[Span]:
             s = Span(min(start, s.start), end, s.label, s.score)
         grown.append(s)
     return union_overlaps(grown, lambda prev, s: prev.label)
+
+
+def coordinated_names(text: str, spans: Sequence[Span]) -> list[Span]:
+    """Mixed-case text: names listed together are all names. In a list of capitalised words joined by commas and
+    "and" ("our founders: Ford, Sanchez and Lynch", "Costa, Ana Lima and Rui Melo"), every member that is a lexicon
+    name is a person when one member already is, or when the list holds three or more lexicon names and nothing
+    else. A list that touches a place or any other found span is left alone ("Paris, Lyon and Nice")."""
+    tokens = name_tokens(text, possessives=False)
+    runs: list[list[int]] = []
+    for k, (start, _end, word) in enumerate(tokens):
+        if not word[0].isupper() or word.isupper() or _bare(word) in RELATIONS | TITLE_PARTS:
+            continue  # not "Son, David updated"
+        if runs and _JOIN.fullmatch(text, tokens[runs[-1][-1]][1], start):
+            runs[-1].append(k)
+        else:
+            runs.append([k])
+    out = list(spans)
+    for run in runs:
+        if len(run) < 2:
+            continue
+        found = [[s for s in spans if s.start < tokens[k][1] and s.end > tokens[k][0]] for k in run]
+        if any(s.label != E.PERSON for hits in found for s in hits):
+            continue
+        named = [
+            bool(hits) or lexicons.name_kind(_bare(tokens[k][2])) is not None
+            for k, hits in zip(run, found, strict=True)
+        ]
+        person = any(found) and sum(named) >= 2
+        if not (person or (len(run) >= 3 and all(named))):
+            continue
+        for k, hits, is_name in zip(run, found, named, strict=True):
+            if is_name and not hits:
+                start, end, word = tokens[k]
+                out.append(Span(start, end - (1 if word.endswith(".") and len(_bare(word)) > 1 else 0), E.PERSON, 0.6))
+    return sorted(out, key=lambda s: (s.start, s.end))

@@ -7,6 +7,8 @@ Evidence, from strongest to weakest:
 - an initial and its full stop before a rare or lexicon surname ("W. MAROTTA"; not "E. COLI", "S. SUCTIONED");
 - a word right after a relation word (wife, son, dtr, proxy ...) or a naming cue ("my name is", "call me", "hi");
 - an *unambiguous* lexicon name (a given name or surname that is not also a common English word);
+- in mixed-case text, a lexicon name that what follows describes as a person (an age phrase, "is from", "grew up",
+  speech after "Name:"), or that a lower-case surname particle opens ("de Barrio");
 - an *ambiguous* lexicon name ("Mark", "Rose") only with one of the above or next to another name.
 A found name grows over the next words that are not common words (surnames, "W." initials), and over "X and Y"
 when Y is not a common word. In mixed-case text every word of a name must be capitalised; in text without case
@@ -106,12 +108,30 @@ CUES = (
     "attending",
     "nurse",
     "staff",
+    "starring",
+    "featuring",
+    "directed by",
+    "written by",
 )
 _CUE = regex.compile(r"(?<!\w)(?:" + "|".join(regex.escape(c) for c in CUES) + r")\s*[,:]?\s*$", regex.IGNORECASE)
 _AND = frozenset({"and", "&", "or", "y", "und", "et", "e", "en"})
 _RELATION_IN_BRACKETS = regex.compile(r"[ \t]*\([ \t]*(\p{L}+)[ \t]*\)")
 # After "<initial>. <surname>" in notes, a verb of being told marks a person: "E. WELSH AWARE", "B. KING PAGED".
 _TOLD = regex.compile(r"[ \t]*[:,]?[ \t]*(?:made[ \t]+)?(?:aware|notified|paged|informed|updated)\b", regex.IGNORECASE)
+# After a name (and maybe a surname), the age phrase that opens a case presentation: "Amber is a 45 year old woman",
+# "Vial, a 66-year-old man", "Jade was a 3 yo".
+_AGE_AFTER = regex.compile(
+    r"(?:[ \t]+\p{Lu}[\p{Ll}'’-]+)?(?:[ \t]+(?i:is|was)[ \t]+|,[ \t]*|[ \t]+)(?i:an?)[ \t]+\d{1,3}"
+    r"(?i:[ \t-]*(?:years?|yrs?)[ \t-]*old|[ \t-]*y/?o)\b"
+)
+_SURNAME_PARTICLES = frozenset("van von de del della di da du ter ten".split())  # not "la", "le", "do": words too
+# After a name, what only a person does: "Amber is from Ohio", "Jade grew up in Lyon", "Glen was born in 1960".
+_PERSON_PREDICATE = regex.compile(
+    r"[ \t]+(?:(?:is|was|comes|came)[ \t]+from|grew[ \t]+up|was[ \t]+born|lives[ \t]+in|lived[ \t]+in)\b"
+)
+# A speaker's name opening a line of a transcript, then speech: a quote or a first- or second-person word ("Maya: I'm
+# ...", "Henry:\"Who are you?\""); a note's section header ("Comfort: Denies pain") is followed by neither.
+_SPEAKER_COLON = regex.compile(r":[ \t]*(?:[\"“‘]|(?i:i|i'm|i've|i'll|you|we|my|me)\b)")
 
 
 @lru_cache(maxsize=64)  # asked by every recognizer and by clean_spans for the same text
@@ -240,6 +260,29 @@ class PersonNameRecognizer(EntityRecognizer):
         return self._context(text, tokens, i) == "title" and bool(_TOLD.match(text, tokens[i][1]))
 
     @staticmethod
+    def _after_particle(text: str, tokens: list[tuple[int, int, str]], i: int) -> bool:
+        """A lower-case surname particle right before the word, inside a sentence ("de Barrio", "van Dijk")."""
+        if i == 0 or text[tokens[i - 1][1] : tokens[i][0]] != " ":
+            return False
+        prev = tokens[i - 1][2]
+        return prev.islower() and prev in _SURNAME_PARTICLES
+
+    @classmethod
+    def _described(cls, text: str, tokens: list[tuple[int, int, str]], i: int) -> bool:
+        """What follows the word says it is a person: an age phrase, a person's predicate, or speech."""
+        end = tokens[i][1]
+        return bool(_AGE_AFTER.match(text, end) or _PERSON_PREDICATE.match(text, end)) or cls._speaks(text, tokens, i)
+
+    @staticmethod
+    def _speaks(text: str, tokens: list[tuple[int, int, str]], i: int) -> bool:
+        """A capitalised word alone at the start of a line, then a colon and speech: a transcript's speaker."""
+        start, end, word = tokens[i]
+        line_start = text.rfind("\n", 0, start) + 1
+        if not word[0].isupper() or word.isupper() or text[line_start:start].strip():
+            return False
+        return bool(_SPEAKER_COLON.match(text, end))
+
+    @staticmethod
     def _relation_after(text: str, tokens: list[tuple[int, int, str]], i: int) -> bool:
         """The word, or the name of up to three words it starts, stands right before a relation in brackets:
         "ULLA BRANDVOLD (DAUGHTER)", "Bertram Oyelaran (son)"."""
@@ -273,6 +316,10 @@ class PersonNameRecognizer(EntityRecognizer):
             return 0.85
         if context in ("relation", "cue") and plausible and not lexicons.is_misspelling(bare):
             return 0.75  # not "husband visisted", "seen by tranplant team"
+        if not caseless and kind is not None and word[0].isupper() and self._after_particle(text, tokens, i):
+            return 0.7  # "my take on de Barrio", "the films of von Trier"
+        if not caseless and kind is not None and word[0].isupper() and self._described(text, tokens, i):
+            return 0.7  # "Amber is a 45 year old woman", "Maya: I'm ...", "Marguerite is from Lyon"
         rare = lexicons.zipf(bare) < RARE_ZIPF or bare in lexicons.english_given_names()
         if kind == "unambiguous" and (not caseless or rare):
             return 0.6 if caseless else 0.7

@@ -105,3 +105,53 @@ def test_names_in_clinical_notes(text, name):
 )
 def test_clinical_words_are_no_names(text):
     assert persons(text) == set()
+
+
+@pytest.mark.parametrize(
+    "text, name",
+    [
+        ("Amber is a 45 year old woman with chest pain.", "Amber"),  # an age phrase describes a person
+        ("Vial, a 66-year-old man, grew up in Berlin.", "Vial"),
+        ("Marguerite is from Lyon.", "Marguerite"),  # what only a person does
+        ('Henry: "Who are you?"\nMaya: I am his daughter.', "Maya"),  # a transcript's speaker
+        ("For my take on de Barrio, see below.", "Barrio"),  # a surname particle before the word
+        ("A 1968 film starring Pinto.", "Pinto"),  # a credit
+    ],
+)
+def test_context_marks_an_everyday_word_as_a_name(text, name):
+    assert name in persons(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Comfort: Denies pain. No narcs given.",  # a note's section header, no speech after it
+        "Amber is the colour of the lamp.",  # no age, no person's predicate
+        "Flights to Rio de Janeiro are full.",  # a particle before a word that is no lexicon name
+    ],
+)
+def test_without_such_context_the_word_stays(text):
+    assert not {"Comfort", "Amber", "Janeiro"} & persons(text)
+
+
+def listed(text: str, found: list[str] = ()) -> set[str]:
+    from redaction.name_blocks import coordinated_names
+
+    spans = [Span(text.index(f), text.index(f) + len(f), E.PERSON) for f in found]
+    return {text[s.start : s.end] for s in coordinated_names(text, spans) if s.label == E.PERSON}
+
+
+def test_names_listed_together_are_all_names():
+    assert listed("Our 3 founders: Ford, Sanchez and Lynch. The idea was born here.") == {"Ford", "Sanchez", "Lynch"}
+    assert listed("Founders: Costa, Ana Lima.", found=["Ana Lima"]) == {"Costa", "Ana Lima"}
+
+
+def test_lists_that_are_not_all_names_stay():
+    assert listed("Ford, Toyota and Honda sell cars.") == set()  # not every member is a name
+    assert listed("Ford and Lynch came.") == set()  # two lexicon names and no found person: too little
+    text = "We drove through Paris, Lyon and Nice."
+    places = [Span(text.index("Paris"), text.index("Paris") + 5, E.LOCATION)]
+    from redaction.name_blocks import coordinated_names
+
+    assert coordinated_names(text, places) == places  # a list that touches a place is left alone
+    assert listed("Social- Son, David updated.", found=["David"]) == {"David"}  # a relation is no member
