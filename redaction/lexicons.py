@@ -260,6 +260,11 @@ def _calendar_and_language_words() -> frozenset[str]:
     return frozenset(days | {lang.name.lower() for lang in pycountry.languages if " " not in lang.name})
 
 
+def is_calendar_or_language(word: str) -> bool:
+    """A day, a month or a language: capitalised in prose, and no name ("Sunday", "French")."""
+    return word.lower() in _calendar_and_language_words()
+
+
 def names_a_person_in_prose(word: str) -> bool:
     """In mixed-case prose a capitalised lexicon name is a name when it is unambiguous, or when its only claim to
     being a word is WordNet's proper-noun entry ("Terence", "Cooke", "Turpin"): not a word Webster spells in lower

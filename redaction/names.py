@@ -152,6 +152,7 @@ def starts_sentence(text: str, start: int) -> bool:
     return k < 0 or text[k] in ".!?:\n"
 
 
+PROPER_NOUN_ZIPF = 4.0  # a capitalised word in prose is taken for a name only below ~10 uses per million words
 RARE_ZIPF = 2.0  # in text without case a name needs no context only when it is this rare as an English word
 
 
@@ -260,6 +261,26 @@ class PersonNameRecognizer(EntityRecognizer):
         return self._context(text, tokens, i) == "title" and bool(_TOLD.match(text, tokens[i][1]))
 
     @staticmethod
+    def _proper_noun_in_prose(text: str, tokens: list[tuple[int, int, str]], i: int) -> bool:
+        """A capitalised word inside a sentence of lower-case words, not in a run of capitalised words (a title,
+        "Guilty Pleasures"; a firm, "Jade Garden"), not a frequent word, and no place, day, month, language or
+        clinical term."""
+        start, end, word = tokens[i]
+        bare = _bare(word)
+        if not word[1:].islower() or len(bare) < 3 or i == 0 or starts_sentence(text, start):
+            return False  # not "ROom"
+        if lexicons.zipf(bare) >= PROPER_NOUN_ZIPF:
+            return False  # "Transfer to Floor", "in Green chart": sloppy capitals of frequent words
+        prev = tokens[i - 1][2]
+        if not prev[0].islower() or text[tokens[i - 1][1] : start] != " ":
+            return False
+        if i + 1 < len(tokens) and tokens[i + 1][2][0].isupper() and text[end : tokens[i + 1][0]] == " ":
+            return False
+        from redaction.gazetteer import places
+
+        return not (lexicons.is_clinical(bare) or lexicons.is_calendar_or_language(bare) or bare in places())
+
+    @staticmethod
     def _after_particle(text: str, tokens: list[tuple[int, int, str]], i: int) -> bool:
         """A lower-case surname particle right before the word, inside a sentence ("de Barrio", "van Dijk")."""
         if i == 0 or text[tokens[i - 1][1] : tokens[i][0]] != " ":
@@ -325,6 +346,8 @@ class PersonNameRecognizer(EntityRecognizer):
             return 0.6 if caseless else 0.7
         if not caseless and lexicons.names_a_person_in_prose(bare):
             return 0.7
+        if not caseless and kind == "ambiguous" and self._proper_noun_in_prose(text, tokens, i):
+            return 0.65  # "The true gender of Jade has been", "than early Hurst?"
         if kind is not None and i + 1 < len(tokens) and self._adjacent(text, tokens, i):
             # two lexicon names side by side; at least one must be unambiguous unless case marks both as names
             nxt_word = tokens[i + 1][2]
