@@ -5,6 +5,7 @@ Evidence, from strongest to weakest:
 - a word right after a title (Dr, Mrs, Herr, Mme, Sig., Dott., Dhr. ...) or a clinical role (NP, RN, RABBI) that is
   not a common word, in sloppy mixed-case notes even in lower case when it is rare ("dr. ridlon");
 - an initial and its full stop before a rare or lexicon surname ("W. MAROTTA"; not "E. COLI", "S. SUCTIONED");
+- after "per", an initial and a word or a given name and a surname ("per d ross", "per carol wolfe");
 - a word right after a relation word (wife, son, dtr, proxy ...) or a naming cue ("my name is", "call me", "hi");
 - an *unambiguous* lexicon name (a given name or surname that is not also a common English word);
 - in mixed-case text, a lexicon name that what follows describes as a person (an age phrase, "is from", "grew up",
@@ -152,6 +153,7 @@ def starts_sentence(text: str, start: int) -> bool:
     return k < 0 or text[k] in ".!?:\n"
 
 
+PER_INITIAL_SCORE = 0.76  # "per d ross": the seed that takes the word after the initial with it
 PROPER_NOUN_ZIPF = 4.0  # a capitalised word in prose is taken for a name only below ~10 uses per million words
 RARE_ZIPF = 2.0  # in text without case a name needs no context only when it is this rare as an English word
 
@@ -217,7 +219,9 @@ class PersonNameRecognizer(EntityRecognizer):
                 i += 1
                 continue
             j = self._extend(text, tokens, i, caseless)
-            if j == i and self._initial_before_surname(text, tokens, i, caseless):
+            if j == i and score == PER_INITIAL_SCORE:
+                j = i + 1  # "as per E. WELSH: ...": the word after the initial, whatever it is
+            elif j == i and self._initial_before_surname(text, tokens, i, caseless):
                 j = self._extend(text, tokens, i + 1, caseless)  # the surname the initial stands before
             start, end = tokens[i][0], tokens[j][1]
             if text[end - 1] == "." and not (end - start == 2 or _bare(tokens[j][2]) in TITLES):
@@ -259,6 +263,25 @@ class PersonNameRecognizer(EntityRecognizer):
         if bare in TITLES or bare in ROLES or (lexicons.is_common(bare) and lexicons.name_kind(bare) is None):
             return False  # not "dr not aware", "ho made aware", "dr now aware"; "dr green aware" is a name
         return self._context(text, tokens, i) == "title" and bool(_TOLD.match(text, tokens[i][1]))
+
+    @staticmethod
+    def _after_per(text: str, tokens: list[tuple[int, int, str]], i: int) -> float | None:
+        """After "per", notes name who gave an order or an opinion: "per d ross", "as per E. WELSH:", "per carol
+        wolfe". An initial then a word, or a given name then a lexicon surname, is that person; "per day", "per
+        protocol", "per team" are neither."""
+        if i == 0 or i + 1 >= len(tokens) or _bare(tokens[i - 1][2]) != "per":
+            return None
+        if text[tokens[i - 1][1] : tokens[i][0]] != " " or text[tokens[i][1] : tokens[i + 1][0]] != " ":
+            return None
+        word, nxt = tokens[i][2], _bare(tokens[i + 1][2])
+        name_word = len(nxt) >= 3 and nxt.isalpha() and not lexicons.is_clinical(nxt) and nxt not in TITLES
+        article = word.lower() == "a"  # "per a line": an arterial line; "per A. Smith" keeps its full stop
+        if len(word.rstrip(".")) == 1 and word[0].isalpha() and name_word and not article:
+            return PER_INITIAL_SCORE
+        given = _bare(word) in lexicons.first_names() and not lexicons.is_clinical(_bare(word))
+        if given and name_word and lexicons.name_kind(nxt) is not None:
+            return 0.75
+        return None
 
     @staticmethod
     def _proper_noun_in_prose(text: str, tokens: list[tuple[int, int, str]], i: int) -> bool:
@@ -318,6 +341,9 @@ class PersonNameRecognizer(EntityRecognizer):
     def _seed(self, text: str, tokens: list[tuple[int, int, str]], i: int, caseless: bool) -> float | None:
         word = tokens[i][2]
         bare = _bare(word)
+        after_per = self._after_per(text, tokens, i)
+        if after_per:
+            return after_per
         if self._title_then_told(text, tokens, i):
             return 0.8  # "dr green aware", "NP JEN AWARE": someone was told, whatever the word
         if not usable(word, caseless):

@@ -88,6 +88,9 @@ def persons(text: str) -> set[str]:
         ("NP DJURIC MADE AWARE, PT BOLUSED", "DJURIC"),  # a clinical role before a name
         ("RABBI KLEIN CAME TO SPEAK", "KLEIN"),
         ("Pt seen. Dr. ridlon aware. No changes made.", "ridlon"),  # a lower-case name after a title
+        ("bp 120 to 135 per d ross.pacing wires attached", "d ross"),  # who gave the order, after "per"
+        ("CXR DONE. AS PER E. WELSH: BILAT PLEURAL EFFUSIONS.", "E. WELSH"),
+        ("to wake & wean despite low ci per carol wolfe)", "carol wolfe"),
     ],
 )
 def test_names_in_clinical_notes(text, name):
@@ -101,6 +104,7 @@ def test_names_in_clinical_notes(text, name):
         "PT'S. SUCTIONED FOR THICK SPUTUM.",  # an inflected word after an initial
         "PA LINE IN PLACE, PA PRESSURES STABLE.",  # PA is a catheter here, not a physician assistant
         "PLAN: A. CONTINUE ABX B. WEAN VENT",  # outline letters
+        "SBP in 160's per a line. Lasix 40 mg per day per protocol per team.",  # "per" before no name
     ],
 )
 def test_clinical_words_are_no_names(text):
