@@ -95,6 +95,23 @@ def test_another_makers_name_is_an_unsupported_claim(pack):
     assert copy_metrics.unsupported_claims("The Sony W810i plays music.", sony, pack.lexicon) == []
 
 
+def test_firsts_awards_and_patents_need_the_input_to_back_them():
+    phone = {"name": "Nokia 2610 Phone", "manufacturer": "Nokia"}
+    copy = "The Nokia 2610 is the first phone with it: a best-selling, award-winning, patented, clinically proven look."
+    assert copy_metrics.unsupported_claims(copy, phone, {}) == [
+        "claim:the first",
+        "claim:best-selling",
+        "claim:award-winning",
+        "claim:patented",
+        "claim:clinically proven",
+    ]
+    # "the first time", "at first", "only" alone claim nothing; a claim the attributes make is the product's own
+    assert copy_metrics.unsupported_claims("At first, the first thing: only the Nokia 2610 Phone.", phone, {}) == []
+    organic = {"name": "Orion Tee", "label": "Certified organic cotton"}
+    assert copy_metrics.unsupported_claims("A certified organic tee.", organic, {}) == []
+    assert copy_metrics.unsupported_claims("A certified organic tee.", phone, {}) == ["claim:certified"]
+
+
 def test_digits_of_an_identifier_are_no_stated_number():
     bed = {"name": "Barcelona Bamboo Platform Bed", "model": "bar1234", "dimension": '62"W x 84"L'}
     copy = 'Bed bar1234: 1234 feet long legs, 62"W x 84"L, screen 1440x900.'

@@ -164,6 +164,9 @@ def test_ecommerce_grounding_refuses_other_makers_and_identifier_digits():
     g = pack.grounding(Example("p", "", "", {"description": "", "attributes": attrs}))
     assert g.refuses("sony") and not g.refuses("nokia") and not g.refuses("digital")
     assert g.refuses("1234") and not g.refuses("62") and not g.refuses("84")
+    assert g.refuses("patented") and g.refuses("certified")  # one-word claims the attributes do not make
+    organic = {"name": "Orion Tee", "label": "Certified organic cotton"}
+    assert not pack.grounding(Example("p", "", "", {"description": "", "attributes": organic})).refuses("certified")
 
 
 def test_publishable_needs_voice_no_claims_length_and_no_repeats():

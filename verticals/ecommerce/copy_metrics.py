@@ -1,6 +1,6 @@
 """What makes product copy good for this shop, measured: ROUGE against the shop's own copy, attribute coverage,
-unsupported claims (materials, colours, numbers not in the input), style-guide compliance, and a brand-voice
-classifier (the shop's copy vs the base model's copy for the same products)."""
+unsupported claims (materials, colours, makers, firsts / awards / patents, numbers not in the input), style-guide
+compliance, and a brand-voice classifier (the shop's copy vs the base model's copy for the same products)."""
 
 from __future__ import annotations
 
@@ -71,6 +71,16 @@ BASE_MATERIALS = [
     "silicone",
 ]
 BRAND_KEYS = ("brand", "manufacturer", "maker", "make", "vendor")
+# Claims a catalogue row cannot back: firsts and onlys, rankings, sales, awards, patents, tests and certificates.
+# Advertising rules ask for proof of each, so copy may make one only where the product's attributes do.
+CLAIM_PHRASES = re.compile(
+    r"(?<!\w)(?:(?:the|world'?s|industry'?s|market'?s)\s+(?:first|only)(?!\s+(?:time|thing|things|step|day|one|way)\b)"
+    r"|number\s+one|no\.\s?1|#\s?1"
+    r"|best[- ]?sell(?:ing|ers?)|award[- ]winning|patent(?:ed|[- ]pending)"
+    r"|(?:clinically|scientifically|dermatologist|lab(?:oratory)?)[- ](?:proven|tested)|certified)(?!\w)",
+    re.IGNORECASE,
+)
+CLAIM_WORDS = frozenset({"patented", "bestselling", "bestseller", "bestsellers", "certified"})  # one word each
 
 
 def values_of(attributes: dict[str, Any]) -> list[str]:
@@ -110,8 +120,9 @@ def mentioned_attributes(copy: str, attributes: dict[str, Any], required: Iterab
 
 def unsupported_claims(copy: str, attributes: dict[str, Any], lexicon: dict[str, set[str]]) -> list[str]:
     """Materials/colours named in the copy but absent from the input, another maker's name (the catalogue's
-    brands, written capitalised, that the input does not name: "Sony" in the copy of a Nokia phone), and numbers the
-    input does not state: a model number's digits are no measure ("1234 feet" for model bar1234)."""
+    brands, written capitalised, that the input does not name: "Sony" in the copy of a Nokia phone), a claim that
+    needs proof the input does not give ("the first", "best-selling", "patented"), and numbers the input does not
+    state: a model number's digits are no measure ("1234 feet" for model bar1234)."""
     source = " ".join(values_of(attributes))
     source_words = set(metrics.words(source.lower()))
     claims: list[str] = []
@@ -125,11 +136,19 @@ def unsupported_claims(copy: str, attributes: dict[str, Any], lexicon: dict[str,
     for brand in sorted(lexicon.get("brand", ())):
         if _names_brand(copy, brand) and not _mentions(source, brand):
             claims.append(f"brand:{brand}")
+    for phrase in claim_phrases(copy):
+        if not _mentions(source, phrase):
+            claims.append(f"claim:{phrase}")
     source_numbers = numbers_in(source)
     for n in stated_numbers(copy):
         if number_key(n) not in source_numbers:
             claims.append(f"number:{n}")
     return claims
+
+
+def claim_phrases(copy: str) -> list[str]:
+    """The claims of CLAIM_PHRASES in the copy, as written (one space between words), each once."""
+    return list(dict.fromkeys(" ".join(m.group(0).split()) for m in CLAIM_PHRASES.finditer(copy)))
 
 
 def _names_brand(copy: str, brand: str) -> bool:
