@@ -5,7 +5,8 @@ written so far, or digits no allowed number starts with), so the word is stopped
 nothing else can follow it; a word spread over several tokens is caught at the token that spells it out. Checked
 among the likeliest next tokens at every step, widening the search when all of them are refused. The price: a
 longer word that begins with a refused one ("redwood" after a lone "red" token) must be written with another
-tokenization. When numbers are checked, a comma between two digits is refused: "7,285" would state 7285 (as
+tokenization. A word may also be refused only after another one (`refused_pairs`: "first" after "the"). When numbers
+are checked, a comma between two digits is refused: "7,285" would state 7285 (as
 `numbers_in` and the packs' claim checks read it) where a digit-by-digit check saw 7 and 285.
 
 Optionally (`coverage_bonus` > 0) the same processor nudges the answer towards the input's own facts: every fact not
@@ -20,6 +21,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
+from itertools import pairwise
 from typing import Any
 
 TOP_K = 40  # candidates checked first at every step; more only when all of them are refused
@@ -27,6 +29,7 @@ TOP_K = 40  # candidates checked first at every step; more only when all of them
 _UNIT = re.compile(r"[^\W\d_][^\W_]*|\d+(?:\.\d+)?", re.UNICODE)
 _TAIL = re.compile(r"(?:[^\W\d_][^\W_]*|\d+(?:\.\d*)?)$", re.UNICODE)
 _OPEN_COMMA = re.compile(r"\d,$")  # "up to 7," : the next token must not join a digit to it
+_LAST_WORD_AND_GAP = re.compile(r"(?<![^\W\d_])[^\W\d_][^\W_]*[^\w]+$", re.UNICODE)  # "the " of "is the fi"
 _JOINED = re.compile(r"\d,\d")  # "7,285": the claim check reads one number, 7285, where decoding saw 7 and 285
 
 
@@ -35,6 +38,7 @@ class Grounding:
     refused_words: frozenset[str] = field(default_factory=frozenset)  # lower case
     allowed_numbers: frozenset[str] | None = None  # None = numbers unchecked
     facts: tuple[str, ...] = ()  # the input's own values, which a coverage bonus nudges the answer to state
+    refused_pairs: frozenset[tuple[str, str]] = field(default_factory=frozenset)  # ("the", "first"): lower case
 
     def refuses(self, unit: str) -> bool:
         if unit[0].isdigit():
@@ -90,9 +94,14 @@ def completed_units(text: str, finished: bool) -> list[str]:
 def _would_state_refused(ground: Grounding, text: str, finished: bool) -> bool:
     if ground.allowed_numbers is not None and _JOINED.search(text):
         return True  # digits joined by a comma are refused: the same number can be written without one
-    if any(ground.refuses(u) for u in completed_units(text, finished=finished)):
+    done = completed_units(text, finished=finished)
+    if any(ground.refuses(u) for u in done):
         return True
     open_unit = None if finished else _TAIL.search(text)
+    if ground.refused_pairs:  # "the first": a word refused only after another, stopped as soon as it is spelt
+        units = [u.lower() for u in done] + ([open_unit.group(0).lower()] if open_unit else [])
+        if any(pair in ground.refused_pairs for pair in pairwise(units)):
+            return True
     return bool(open_unit) and ground.refuses_open(open_unit.group(0))
 
 
@@ -232,6 +241,9 @@ def grounding_processor(
                         scores[row, nudged] += coverage_bonus
                 tail_match = _TAIL.search(answer) or _OPEN_COMMA.search(answer)
                 tail = tail_match.group(0) if tail_match else ""
+                if ground.refused_pairs:  # the word before the tail too, whole, so a refused pair can be seen
+                    before = _LAST_WORD_AND_GAP.search(answer, 0, len(answer) - len(tail))
+                    tail = (before.group(0) if before else "") + tail
                 refused = _refused_until_one_is_allowed(
                     scores[row], partial(_token_refused, ground, tail, piece, stops)
                 )

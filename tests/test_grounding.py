@@ -64,6 +64,32 @@ def test_digits_joined_by_a_comma_are_refused_where_the_claim_check_would_read_o
     assert out[0, digit] == float("-inf") and out[0, space] == 0.0
 
 
+def test_a_word_refused_only_after_another_is_stopped_where_the_pair_is_spelt(tiny_tokenizer):
+    """ "the first" is refused, "first" alone and "the firstborn" are not; the processor sees the word before the
+    token being chosen, so the token that spells "first" after "the " is refused and another is free."""
+    import torch
+
+    from core.grounding import _would_state_refused, grounding_processor
+
+    g = Grounding(refused_pairs=frozenset({("the", "first")}))
+    assert _would_state_refused(g, "is the first", finished=False) and _would_state_refused(g, "The First.", True)
+    assert not _would_state_refused(g, "is the fir", finished=False)  # may still become another word
+    assert not _would_state_refused(g, "at first, the", finished=True) and not _would_state_refused(
+        g, "the firstborn", True
+    )
+    tok = tiny_tokenizer
+    t, e = (tok(c, add_special_tokens=False)["input_ids"][-1] for c in ("t", "e"))
+    scores = torch.zeros((1, len(tok)))
+    scores[0, t] = 2.0
+
+    def after(text: str) -> torch.Tensor:
+        ids = torch.tensor([tok(text, add_special_tokens=False)["input_ids"]])
+        return grounding_processor(tok, [g], 0, [tok.eos_token_id])(ids, scores.clone())[0]
+
+    assert after("It is the firs")[t] == float("-inf") and after("It is the firs")[e] == 0.0  # "firse" is free
+    assert after("It is a firs")[t] == 2.0  # "a first" is no claim
+
+
 def test_an_answer_cut_by_the_token_budget_loses_an_unfinished_refused_number():
     from core.grounding import trim_cut_answer
 
@@ -165,6 +191,7 @@ def test_ecommerce_grounding_refuses_other_makers_and_identifier_digits():
     assert g.refuses("sony") and not g.refuses("nokia") and not g.refuses("digital")
     assert g.refuses("1234") and not g.refuses("62") and not g.refuses("84")
     assert g.refuses("patented") and g.refuses("certified")  # one-word claims the attributes do not make
+    assert ("the", "first") in g.refused_pairs and ("award", "winning") in g.refused_pairs
     organic = {"name": "Orion Tee", "label": "Certified organic cotton"}
     assert not pack.grounding(Example("p", "", "", {"description": "", "attributes": organic})).refuses("certified")
 

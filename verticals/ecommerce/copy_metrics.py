@@ -81,6 +81,24 @@ CLAIM_PHRASES = re.compile(
     re.IGNORECASE,
 )
 CLAIM_WORDS = frozenset({"patented", "bestselling", "bestseller", "bestsellers", "certified"})  # one word each
+# The two-word claims as grounded decoding refuses them: the second word right after the first ("the first" also
+# when it would go on as "the first time": decoding cannot see ahead; a claim's other forms are scored only).
+CLAIM_PAIRS = frozenset(
+    {
+        ("the", "first"),
+        ("the", "only"),
+        ("number", "one"),
+        ("best", "selling"),
+        ("best", "seller"),
+        ("award", "winning"),
+        ("patent", "pending"),
+        ("clinically", "proven"),
+        ("clinically", "tested"),
+        ("scientifically", "proven"),
+        ("dermatologist", "tested"),
+        ("lab", "tested"),
+    }
+)
 
 
 def values_of(attributes: dict[str, Any]) -> list[str]:
@@ -90,7 +108,8 @@ def values_of(attributes: dict[str, Any]) -> list[str]:
     return out
 
 
-def _mentions(text: str, phrase: str) -> bool:
+def mentions(text: str, phrase: str) -> bool:
+    """Whether the text holds the phrase's words in order, anything but word characters between them."""
     words = metrics.words(phrase)
     if not words:
         return False
@@ -105,13 +124,13 @@ def coverable_values(attributes: dict[str, Any], skip: Iterable[str] = ("price",
 
 def coverage(copy: str, attributes: dict[str, Any], skip: Iterable[str] = ("price", "category")) -> float | None:
     vals = coverable_values(attributes, skip)
-    return sum(_mentions(copy, v) for v in vals) / len(vals) if vals else None
+    return sum(mentions(copy, v) for v in vals) / len(vals) if vals else None
 
 
 def mentioned_attributes(copy: str, attributes: dict[str, Any], required: Iterable[str] = ("name",)) -> dict[str, Any]:
     """Which given attribute values one piece of copy mentions (for the report and the demo), and the share of
     the required ones it mentions."""
-    found = {k: [str(v) for v in (vs if isinstance(vs, list) else [vs]) if _mentions(copy, str(v))]
+    found = {k: [str(v) for v in (vs if isinstance(vs, list) else [vs]) if mentions(copy, str(v))]
              for k, vs in attributes.items()}  # fmt: skip
     req = [k for k in required if attributes.get(k)]
     share = sum(bool(found.get(k)) for k in req) / len(req) if req else 1.0
@@ -134,10 +153,10 @@ def unsupported_claims(copy: str, attributes: dict[str, Any], lexicon: dict[str,
             if w not in source_words:
                 claims.append(f"{kind}:{w}")
     for brand in sorted(lexicon.get("brand", ())):
-        if _names_brand(copy, brand) and not _mentions(source, brand):
+        if _names_brand(copy, brand) and not mentions(source, brand):
             claims.append(f"brand:{brand}")
     for phrase in claim_phrases(copy):
-        if not _mentions(source, phrase):
+        if not mentions(source, phrase):
             claims.append(f"claim:{phrase}")
     source_numbers = numbers_in(source)
     for n in stated_numbers(copy):
@@ -215,10 +234,10 @@ def style_checks(copy: str, attributes: dict[str, Any], style: StyleGuide) -> di
     lo, hi = style.length_words
     lower = copy.lower()
     return {
-        "no_banned_words": not any(_mentions(lower, b) or b.lower() in lower.split() for b in style.banned_words),
+        "no_banned_words": not any(mentions(lower, b) or b.lower() in lower.split() for b in style.banned_words),
         "length_ok": lo <= n <= hi,
         "required_mentions": all(
-            _mentions(copy, str(attributes[k])) for k in style.required_mentions if attributes.get(k)
+            mentions(copy, str(attributes[k])) for k in style.required_mentions if attributes.get(k)
         ),
     }
 

@@ -310,19 +310,21 @@ class EcommercePack(Pack):
 
     def grounding(self, example: Example | str) -> Any:
         """Grounded copy: no colour or material of the lexicon that the product's attributes do not name, no other
-        maker's one-word name, no one-word claim ("patented", "certified", "bestselling"), and no number they do not
-        state (an identifier's digits are no number: "bar1234" does not allow "1234 feet"), the same rules the claim
-        check applies (which also scores phrases such as "the first"); the attribute values coverage counts are the
-        facts a coverage bonus nudges towards."""
+        maker's one-word name, no claim they do not make ("patented", "certified"; "the first", "award winning" as
+        word pairs), and no number they do not state (an identifier's digits are no number: "bar1234" does not allow
+        "1234 feet"): the rules the claim check applies; the attribute values coverage counts are the facts a
+        coverage bonus nudges towards."""
         from core.grounding import Grounding, numbers_in
 
         attrs = self._attributes_of(example)
         source = " ".join(copy_metrics.values_of(attrs))
         words = set(metrics.words(source.lower()))
         makers = {b for b in self.lexicon.get("brand", ()) if " " not in b}  # "digital" stays free for a camera
-        claims = copy_metrics.CLAIM_WORDS  # "patented", "certified": the one-word claims; "the first" is only scored
+        claims = copy_metrics.CLAIM_WORDS
         refused = frozenset((self.lexicon["colour"] | self.lexicon["material"] | makers | claims) - words)
-        return Grounding(refused, numbers_in(source), facts=tuple(copy_metrics.coverable_values(attrs)))
+        pairs = frozenset(p for p in copy_metrics.CLAIM_PAIRS if not copy_metrics.mentions(source, " ".join(p)))
+        facts = tuple(copy_metrics.coverable_values(attrs))
+        return Grounding(refused, numbers_in(source), facts=facts, refused_pairs=pairs)
 
     def _attributes_of(self, example: Example | str) -> dict[str, Any]:
         if isinstance(example, Example) and isinstance(example.reference, dict) and example.reference.get("attributes"):
