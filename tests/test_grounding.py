@@ -242,6 +242,8 @@ def test_the_ecommerce_demo_marks_unsupported_claims_and_lists_mentioned_attribu
     shown = render(model, "The Orion Tee in blue cotton, also in red.", text)
     assert "**⚠ red**" in shown and "**⚠ blue**" not in shown
     assert "❌ not in the input" in shown and "Attributes mentioned:" in shown and "Cotton" in shown
+    shown = render(model, "The Orion Tee, the first blue tee.", text)  # a claim of two words is marked whole
+    assert "**⚠ the first**" in shown and "claim:the first" in shown
 
 
 def test_a_fact_is_stated_when_its_words_appear_in_order_whatever_separates_them():
