@@ -275,8 +275,8 @@ class PersonNameRecognizer(EntityRecognizer):
             return None
         word, nxt = tokens[i][2], _bare(tokens[i + 1][2])
         name_word = len(nxt) >= 3 and nxt.isalpha() and not lexicons.is_clinical(nxt) and nxt not in TITLES
-        article = word.lower() == "a"  # "per a line": an arterial line; "per A. Smith" keeps its full stop
-        if len(word.rstrip(".")) == 1 and word[0].isalpha() and name_word and not article:
+        no_initial = word.lower() in ("a", "i", "x")  # "per a line", "per x ray"; "per A. Smith" keeps its full stop
+        if len(word.rstrip(".")) == 1 and word[0].isalpha() and name_word and not no_initial:
             return PER_INITIAL_SCORE
         given = _bare(word) in lexicons.first_names() and not lexicons.is_clinical(_bare(word))
         if given and name_word and lexicons.name_kind(nxt) is not None:

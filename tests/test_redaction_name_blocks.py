@@ -104,7 +104,7 @@ def test_names_in_clinical_notes(text, name):
         "PT'S. SUCTIONED FOR THICK SPUTUM.",  # an inflected word after an initial
         "PA LINE IN PLACE, PA PRESSURES STABLE.",  # PA is a catheter here, not a physician assistant
         "PLAN: A. CONTINUE ABX B. WEAN VENT",  # outline letters
-        "SBP in 160's per a line. Lasix 40 mg per day per protocol per team.",  # "per" before no name
+        "SBP in 160's per a line. Lasix 40 mg per day per protocol per team, per x ray.",  # "per" before no name
     ],
 )
 def test_clinical_words_are_no_names(text):
