@@ -153,7 +153,6 @@ def starts_sentence(text: str, start: int) -> bool:
     return k < 0 or text[k] in ".!?:\n"
 
 
-PER_INITIAL_SCORE = 0.76  # "per d ross": the seed that takes the word after the initial with it
 PROPER_NOUN_ZIPF = 4.0  # a capitalised word in prose is taken for a name only below ~10 uses per million words
 RARE_ZIPF = 2.0  # in text without case a name needs no context only when it is this rare as an English word
 
@@ -219,7 +218,7 @@ class PersonNameRecognizer(EntityRecognizer):
                 i += 1
                 continue
             j = self._extend(text, tokens, i, caseless)
-            if j == i and score == PER_INITIAL_SCORE:
+            if j == i and self._after_per(text, tokens, i) == "initial":
                 j = i + 1  # "as per E. WELSH: ...": the word after the initial, whatever it is
             elif j == i and self._initial_before_surname(text, tokens, i, caseless):
                 j = self._extend(text, tokens, i + 1, caseless)  # the surname the initial stands before
@@ -265,10 +264,10 @@ class PersonNameRecognizer(EntityRecognizer):
         return self._context(text, tokens, i) == "title" and bool(_TOLD.match(text, tokens[i][1]))
 
     @staticmethod
-    def _after_per(text: str, tokens: list[tuple[int, int, str]], i: int) -> float | None:
+    def _after_per(text: str, tokens: list[tuple[int, int, str]], i: int) -> str | None:
         """After "per", notes name who gave an order or an opinion: "per d ross", "as per E. WELSH:", "per carol
-        wolfe". An initial then a word, or a given name then a lexicon surname, is that person; "per day", "per
-        protocol", "per team" are neither."""
+        wolfe". An initial then a word ("initial"), or a given name then a lexicon surname ("name"), is that person;
+        "per day", "per protocol", "per team" are neither."""
         if i == 0 or i + 1 >= len(tokens) or _bare(tokens[i - 1][2]) != "per":
             return None
         if text[tokens[i - 1][1] : tokens[i][0]] != " " or text[tokens[i][1] : tokens[i + 1][0]] != " ":
@@ -277,10 +276,10 @@ class PersonNameRecognizer(EntityRecognizer):
         name_word = len(nxt) >= 3 and nxt.isalpha() and not lexicons.is_clinical(nxt) and nxt not in TITLES
         no_initial = word.lower() in ("a", "i", "x")  # "per a line", "per x ray"; "per A. Smith" keeps its full stop
         if len(word.rstrip(".")) == 1 and word[0].isalpha() and name_word and not no_initial:
-            return PER_INITIAL_SCORE
+            return "initial"
         given = _bare(word) in lexicons.first_names() and not lexicons.is_clinical(_bare(word))
         if given and name_word and lexicons.name_kind(nxt) is not None:
-            return 0.75
+            return "name"
         return None
 
     @staticmethod
@@ -343,7 +342,7 @@ class PersonNameRecognizer(EntityRecognizer):
         bare = _bare(word)
         after_per = self._after_per(text, tokens, i)
         if after_per:
-            return after_per
+            return 0.76 if after_per == "initial" else 0.75
         if self._title_then_told(text, tokens, i):
             return 0.8  # "dr green aware", "NP JEN AWARE": someone was told, whatever the word
         if not usable(word, caseless):
