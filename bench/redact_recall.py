@@ -48,12 +48,14 @@ def _hash_split(key: str, share: float = 0.3) -> str:
     return "held_out" if int.from_bytes(digest[:8], "big") / 2**64 < share else "dev"
 
 
-def generated(part: str) -> list[tuple[str, list[Span]]]:
+def generated(part: str, dev_seed: int = DEV_SEED, dev_size: int = SET_SIZE) -> list[tuple[str, list[Span]]]:
+    """The generated set's part. Another `dev_seed` draws a fresh dev sample (dev templates, new values): a rule
+    chosen on one sample can be checked on others without touching the frozen held-out part."""
     from redaction.multilocale import generate, read_templates
 
     if part == "held_out":
         return _docs([json.loads(line) for line in GENERATED_HELD_OUT.read_text(encoding="utf-8").splitlines()])
-    rows = list(generate(read_templates(TEMPLATES), SET_SIZE, seed=DEV_SEED, split="dev"))
+    rows = list(generate(read_templates(TEMPLATES), dev_size, seed=dev_seed, split="dev"))
     if part == "all":
         rows += [json.loads(line) for line in GENERATED_HELD_OUT.read_text(encoding="utf-8").splitlines()]
     return _docs(rows)
@@ -147,12 +149,16 @@ def main() -> None:
     ap.add_argument("--modes", default=f"default,high_recall,{BASELINE}", help=f"recall modes and/or {BASELINE}")
     ap.add_argument("--sets", default="generated,presidio_research_small,physionet_deid,synthetic_clinical")
     ap.add_argument("--name", default="redact_recall", help="result file name (bench/results/NAME.json)")
+    ap.add_argument("--dev-seed", type=int, default=DEV_SEED, help="seed of the generated dev sample (fresh draws)")
+    ap.add_argument("--dev-size", type=int, default=SET_SIZE, help="documents in the generated dev sample")
     args = ap.parse_args()
+    if args.part == "held_out" and (args.dev_seed, args.dev_size) != (DEV_SEED, SET_SIZE):
+        ap.error("--dev-seed and --dev-size draw dev samples; use them with --part dev")
     if args.markdown:
         print(per_entity_markdown(json.loads(args.markdown.read_text())["runs"]))
         return
     sets: dict[str, Any] = {
-        "generated": lambda: generated(args.part),
+        "generated": lambda: generated(args.part, args.dev_seed, args.dev_size),
         "presidio_research_small": lambda: presidio_small(args.part),
         "synthetic_clinical": lambda: synthetic(args.part),
     }
@@ -184,7 +190,8 @@ def main() -> None:
             runs[f"aci_bench_names/{mode}"] = aci_names(mode)
             print(f"ACI-Bench ({mode}): {runs[f'aci_bench_names/{mode}']}")
     print("\n" + table(["set", "mode", "docs", "span precision", "token recall", "leak rate"], summary))
-    print(f"\nwrote {save(args.name, {'part': args.part, 'runs': runs})}")
+    meta = {"part": args.part, "generated_dev_seed": args.dev_seed, "generated_dev_size": args.dev_size}
+    print(f"\nwrote {save(args.name, {**meta, 'runs': runs})}")
 
 
 if __name__ == "__main__":

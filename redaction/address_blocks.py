@@ -87,6 +87,25 @@ def grow(text: str, start: int, end: int, tokens: list[tuple[int, int, str]] | N
     return min(start, tokens[i][0]), max(end, new_end)
 
 
+_POSTCODE_AFTER_PLACE = regex.compile(
+    r"[ \t]*,?[ \t]*(\d{5}(?:-?\d{3})?|[1-9]\d{3}[ \t]?[A-Z]{2})(?![\w.,/:%\-])(?![ \t]*(?:mg|ml|cc|mcg|units?)\b)"
+)
+
+
+def postcodes_after_places(text: str, spans: Sequence[Span]) -> list[Span]:
+    """Spans plus the postcode written right after a found place ("Saint Céline 82797", "Horn 3493 EP"): five to
+    eight digits or a Dutch code, so a year ("Boston 2019") is not taken. After a town NER took for a person, the
+    number is as identifying, so person spans count as places here. For mixed-case text only."""
+    out = list(spans)
+    for s in spans:
+        if s.label not in (E.LOCATION, E.ADDRESS, E.PERSON):
+            continue
+        m = _POSTCODE_AFTER_PLACE.match(text, s.end)
+        if m and not any(o.start < m.end(1) and m.start(1) < o.end for o in spans):
+            out.append(Span(m.start(1), m.end(1), E.ZIP, s.score))
+    return sorted(out, key=lambda sp: (sp.start, sp.end))
+
+
 def grow_blocks(text: str, spans: Sequence[Span]) -> list[Span]:
     """Spans with every street / postcode span grown to its block; spans the block swallows merge into it."""
     if not any(s.label in TRIGGERS for s in spans):

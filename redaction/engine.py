@@ -13,7 +13,7 @@ from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 
 from redaction import entities as E
 from redaction import lexicons
-from redaction.address_blocks import grow_blocks
+from redaction.address_blocks import grow_blocks, postcodes_after_places
 from redaction.context import ShallowCopyContextEnhancer
 from redaction.gazetteer import GazetteerRecognizer
 from redaction.name_blocks import coordinated_names, grow_names
@@ -271,6 +271,14 @@ def _word_postcode(value: str) -> bool:
     return bool(m) and (lexicons.is_common(m.group(1).lower()) or m.group(1).lower() in ("am", "pm"))
 
 
+_POSTCODE_LABEL = regex.compile(r"(?i)\b(?:zip|postal|postcode|post code|plz)(?:[ \t]*code)?[ \t]*[:#]?[ \t]*$")
+
+
+def _labelled_postcode(text: str, start: int) -> bool:
+    """ "ZIP: 9100 UA": a label says it is a postcode, whatever the case of the text around it."""
+    return bool(_POSTCODE_LABEL.search(text, max(0, start - 20), start))
+
+
 class PlausibleNerRecognizer(SpacyRecognizer):
     """Presidio's spaCy recognizer with implausible spans dropped before Presidio merges results, so a span that a
     pattern or the name recognizer also found keeps that evidence."""
@@ -333,7 +341,7 @@ def clean_spans(text: str, raw: Iterable, threshold: float = DEFAULT_THRESHOLD) 
             continue
         if label == E.DATE and not (_is_calendar_date(value) and _date_in_context(text, r.start, r.end)):
             continue
-        if label == E.ZIP and case != "mixed" and _word_postcode(value):
+        if label == E.ZIP and case != "mixed" and _word_postcode(value) and not _labelled_postcode(text, r.start):
             continue
         if label in (E.PERSON, E.LOCATION) and _names_a_device(text, r.end):
             continue
@@ -345,7 +353,7 @@ def clean_spans(text: str, raw: Iterable, threshold: float = DEFAULT_THRESHOLD) 
         merged = union_overlaps(coordinated_names(text, merged), stronger_label)
     merged = grow_names(text, merged, caseless=case != "mixed")
     if case == "mixed":
-        merged = grow_blocks(text, merged)
+        merged = grow_blocks(text, postcodes_after_places(text, merged))
     return merged
 
 

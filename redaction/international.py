@@ -40,6 +40,27 @@ def _surname_then_street_word(value: str) -> bool:
     return lexicons.name_kind(value.split()[0].lower()) is not None
 
 
+COMPOUND_STEM_MIN = 3  # "Stahrplatz", "Lolaweg": a name of three letters or more before the street word
+
+
+def _compound_street_without_number(value: str) -> bool:
+    """ "Ludmilla-Fiebig-Straße", "Briandreef", "Stollstr.": every hyphen-joined part written as a name (a capital,
+    then lower case), the name before the street word three letters or more, and neither the whole nor its last
+    part an English word, everyday word, clinical term or drug ("Offering", "Keypad", "A--Requiring" end like
+    streets)."""
+    word = value.rstrip(".")
+    parts = word.split("-")
+    if not all(len(p) >= 2 and p[0].isupper() and p[1:] == p[1:].lower() for p in parts):
+        return False
+    stem = regex.sub(r"(?i)(?:" + _COMPOUND + r")$", "", value).rstrip("-")
+    if sum(ch.isalpha() for ch in stem) < COMPOUND_STEM_MIN:
+        return False
+    return not any(
+        lexicons.is_dictionary_word(w) or lexicons.is_everyday(w) or lexicons.is_clinical(w)
+        for w in {word.lower(), parts[-1].lower()}
+    )
+
+
 def digits(value: str) -> int:
     return sum(ch.isdigit() for ch in value)
 
@@ -71,6 +92,11 @@ _SETTING_BEFORE = (
 )
 _PARTICLES = r"(?:de|del|de la|de las|de los|des|du|di|da|do|dos|das|della|dei|delle|van|von|der|den|la|le|el)"
 _CAP = r"[\p{Lu}][\p{L}'’\-]*\.?"
+# the street words German and Dutch write joined to the street's name: "Hauptstraße", "Kerkstraat", "Lolaweg"
+_COMPOUND = (
+    r"straße|strasse|str\.|weg|allee|platz|gasse|ring|damm|ufer|steig|pfad|chaussee|straat|laan|plein|"
+    r"gracht|kade|singel|dijk|hof|pad|dreef|markt|baan|steeg|boulevard|plantsoen"
+)
 _BR_STATES = "AC|AL|AP|AM|BA|CE|DF|ES|GO|MA|MT|MS|MG|PA|PB|PR|PE|PI|RJ|RN|RS|RO|RR|SC|SP|SE|TO"
 _BR_TOWN = r"(?:\s+(?:da|de|do|dos|das|\p{Lu}[\p{L}'’\-]*)){1,5}"  # "da Mata Grande", "Pereira"
 
@@ -87,10 +113,7 @@ def rules() -> tuple[CheckedRule, ...]:
         for w in sorted(lexicons.street_types_after(), key=len, reverse=True)
         if w.isalpha()
     )
-    compound = (
-        r"straße|strasse|str\.|weg|allee|platz|gasse|ring|damm|ufer|steig|pfad|chaussee|straat|laan|plein|"
-        r"gracht|kade|singel|dijk|hof|pad|dreef|markt|baan|steeg"
-    )
+    compound = _COMPOUND
     return (
         CheckedRule(
             "phone_international",
@@ -106,6 +129,12 @@ def rules() -> tuple[CheckedRule, ...]:
             r"(?<![\w/.\-])(?P<v>\(?0\d{1,5}\)?(?:[\s.\-]?\d{2,8}){1,4}(?:\s?(?:x|ext\.?)\s?\d{1,6})?)(?![\w/\-])",
             0.7,
             check=lambda v: 9 <= digits(v) <= 13,
+        ),
+        CheckedRule(  # "85 1050-4668", "(11) 98977-9554": a Brazilian area code, then four or five and four digits
+            "phone_br_local",
+            E.PHONE,
+            r"(?<![\w/.\-])(?P<v>(?:\(\d{2}\)[ \t]?|\d{2}[ \t])\d{4,5}-\d{4})(?![\w/\-])",
+            0.6,
         ),
         CheckedRule(
             "phone_us_extension",
@@ -170,6 +199,12 @@ def rules() -> tuple[CheckedRule, ...]:
             0.6,
             check=_surname_then_street_word,
         ),
+        CheckedRule(  # "Correia do Norte MT 62333322": a CEP after its Brazilian state
+            "cep_after_state",
+            E.ZIP,
+            r"\b(?:" + _BR_STATES + r")[ \t]+(?P<v>\d{5}-?\d{3})\b",
+            0.75,
+        ),
         CheckedRule(  # "27039, Sannazzaro De' Burgondi (PV)": an Italian province after a CAP and its town
             "province_after_cap",
             E.LOCATION,
@@ -223,6 +258,13 @@ def rules() -> tuple[CheckedRule, ...]:
             r"(?<![\w/.\-])(?P<v>\d{1,5}(?:[a-z]|[/\-]\d{1,4}[a-z]?)?\s+\p{Lu}[\p{L}\-]*(?i:" + compound + r"))(?!\w)",
             0.8,
             check=_street_word_is_no_word,
+        ),
+        CheckedRule(  # "on Ludmilla-Fiebig-Straße", "The bus station is on Stahrplatz": no number at all
+            "street_compound_unnumbered",
+            E.ADDRESS,
+            r"(?<![\w\-])(?P<v>\p{Lu}[\p{L}\-]*(?i:" + compound + r"))(?![\w\-])",
+            0.6,
+            check=_compound_street_without_number,
         ),
         CheckedRule(
             "street_english",

@@ -14,7 +14,7 @@ import regex
 
 from redaction import entities as E
 from redaction import lexicons
-from redaction.names import RELATIONS, TITLES, continues_name, name_tokens
+from redaction.names import RELATIONS, TITLES, _double_given_name, continues_name, name_tokens
 from redaction.spans import Span, touching, union_overlaps
 
 TITLE_PARTS = TITLES | frozenset("univ dipl ra ssa mag dr.-ing priv doz".split())
@@ -121,6 +121,12 @@ def grow_names(text: str, spans: Sequence[Span], caseless: bool) -> list[Span]:
     return union_overlaps(grown, lambda prev, s: prev.label)
 
 
+def _given_name_taken_for_place(text: str, span: Span) -> bool:
+    """A one-word place that is a given name ("Camila", "Noa"): among found persons it is a person too."""
+    value = text[span.start : span.end]
+    return span.label == E.LOCATION and " " not in value and value.lower() in lexicons.first_names()
+
+
 def coordinated_names(text: str, spans: Sequence[Span]) -> list[Span]:
     """Mixed-case text: names listed together are all names. In a list of capitalised words joined by commas and
     "and" ("our founders: Ford, Sanchez and Lynch", "Costa, Ana Lima and Rui Melo"), every member that is a lexicon
@@ -140,10 +146,16 @@ def coordinated_names(text: str, spans: Sequence[Span]) -> list[Span]:
         if len(run) < 2:
             continue
         found = [[s for s in spans if s.start < tokens[k][1] and s.end > tokens[k][0]] for k in run]
-        if any(s.label != E.PERSON for hits in found for s in hits):
+        persons = sum(any(s.label == E.PERSON for s in hits) for hits in found)
+        if any(
+            s.label != E.PERSON and not (persons >= 2 and _given_name_taken_for_place(text, s))
+            for hits in found
+            for s in hits
+        ):
             continue
         named = [
-            bool(hits) or lexicons.name_kind(_bare(tokens[k][2])) is not None
+            bool(hits)
+            or (lexicons.name_kind(_bare(tokens[k][2])) or _double_given_name(_bare(tokens[k][2]))) is not None
             for k, hits in zip(run, found, strict=True)
         ]
         person = any(found) and sum(named) >= 2

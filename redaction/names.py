@@ -33,7 +33,7 @@ def word_tokens(text: str) -> list[tuple[int, int, str]]:
     return [(m.start(), m.end(), m.group(0)) for m in _TOKEN.finditer(text)]
 
 
-_POSSESSIVE = regex.compile(r"(?i)^(\p{L}{2,})['’]s$")
+_POSSESSIVE = regex.compile(r"(?i)^(\p{L}[\p{L}\-]*\p{L})['’]s$")  # "karen's", "Ernst-Otto's"
 # Nouns after an eponym's possessive: "Parkinson's disease", "Bell's palsy" name a condition, not a person.
 _EPONYM_NOUNS = frozenset(
     "disease diseases syndrome palsy sign signs phenomenon lymphoma ulcer ulcers esophagus sarcoma tumor tumour "
@@ -79,7 +79,7 @@ RELATIONS = frozenset(
     (
         "wife husband son daughter dtr mother mom father dad brother sister bro sis friend girlfriend "
         "boyfriend fiance fiancee partner spouse niece nephew aunt uncle grandson granddaughter grandmother "
-        "grandfather proxy hcp guardian cousin neighbor neighbour"
+        "grandfather proxy hcp guardian cousin neighbor neighbour kid"
     ).split()
 )
 # "Sons Ezra, Milo and Abel in to visit": a plural relation before a list of names
@@ -113,6 +113,13 @@ CUES = (
     "featuring",
     "directed by",
     "written by",
+    "said to",
+    "shouted at",
+    "shouted to",
+    "yelled at",
+    "whispered to",
+    "talked to",
+    "spoke to",
 )
 _CUE = regex.compile(r"(?<!\w)(?:" + "|".join(regex.escape(c) for c in CUES) + r")\s*[,:]?\s*$", regex.IGNORECASE)
 _AND = frozenset({"and", "&", "or", "y", "und", "et", "e", "en"})
@@ -128,7 +135,13 @@ _AGE_AFTER = regex.compile(
 _SURNAME_PARTICLES = frozenset("van von de del della di da du ter ten".split())  # not "la", "le", "do": words too
 # After a name, what only a person does: "Amber is from Ohio", "Jade grew up in Lyon", "Glen was born in 1960".
 _PERSON_PREDICATE = regex.compile(
-    r"[ \t]+(?:(?:is|was|comes|came)[ \t]+from|grew[ \t]+up|was[ \t]+born|lives[ \t]+in|lived[ \t]+in)\b"
+    r"[ \t]+(?:(?:is|was|comes|came)[ \t]+from|grew[ \t]+up|was[ \t]+born|lives[ \t]+in|lived[ \t]+in|"
+    r"said|shouted|asked|replied|whispered|yelled|cried)\b"
+)
+# After a name in the possessive, what only a person has: "Amber's address", "Laurent's kid", "Ernst-Otto's wife".
+_PERSONS_THING = regex.compile(
+    r"['’]s[ \t]+(?:(?:home|e-?mail|phone|postal|mailing)[ \t]+)?(?:address|kids?|wife|husband|partner|mother|"
+    r"father|son|daughter|brother|sister|children|parents|family|friend|birthday|number)\b"
 )
 # A speaker's name opening a line of a transcript, then speech: a quote or a first- or second-person word ("Maya: I'm
 # ...", "Henry:\"Who are you?\""); a note's section header ("Comfort: Denies pain") is followed by neither.
@@ -170,7 +183,7 @@ def usable(word: str, caseless: bool) -> bool:
         return False
     if not caseless and word.isupper() and len(bare) <= 4 and lexicons.name_kind(bare) is None:
         return False  # "CMO", "QTC": abbreviations in mixed-case text
-    return not lexicons.is_common(bare) or lexicons.name_kind(bare) is not None
+    return not lexicons.is_common(bare) or lexicons.name_kind(bare) is not None or _double_given_name(bare) is not None
 
 
 def continues_name(word: str, caseless: bool) -> bool:
@@ -186,6 +199,27 @@ def continues_name(word: str, caseless: bool) -> bool:
     if lexicons.name_kind(bare) is not None:  # a surname after a name ("martha cooper"), even one that is a word
         return True
     return not caseless or lexicons.zipf(bare) < RARE_ZIPF
+
+
+def _double_given_name(bare: str) -> str | None:
+    """ "Anne-Marie", "Klaus-Günter": given names joined by a hyphen are one given name ('unambiguous' when a part
+    is); None when any part is no given name ("Rolls-Royce", "Baden-Baden")."""
+    return _double_name(bare, lexicons.first_names())
+
+
+def _double_surname(bare: str) -> str | None:
+    """ "Karz-Gerlach", "Fechner-Hoffmann": a double-barrelled surname, each part a lexicon name."""
+    return _double_name(bare, lexicons.first_names() | lexicons.last_names())
+
+
+def _double_name(bare: str, names: frozenset[str]) -> str | None:
+    parts = bare.split("-")
+    if len(parts) < 2 or any(len(p) < 2 or p not in names for p in parts):
+        return None
+    kinds = [lexicons.name_kind(p) for p in parts]
+    if None in kinds:
+        return None
+    return "unambiguous" if "unambiguous" in kinds else "ambiguous"
 
 
 def _rare_name(bare: str) -> bool:
@@ -312,9 +346,10 @@ class PersonNameRecognizer(EntityRecognizer):
 
     @classmethod
     def _described(cls, text: str, tokens: list[tuple[int, int, str]], i: int) -> bool:
-        """What follows the word says it is a person: an age phrase, a person's predicate, or speech."""
+        """What follows the word says it is a person: an age phrase, a person's predicate or possession, or speech."""
         end = tokens[i][1]
-        return bool(_AGE_AFTER.match(text, end) or _PERSON_PREDICATE.match(text, end)) or cls._speaks(text, tokens, i)
+        described = _AGE_AFTER.match(text, end) or _PERSON_PREDICATE.match(text, end) or _PERSONS_THING.match(text, end)
+        return bool(described) or cls._speaks(text, tokens, i)
 
     @staticmethod
     def _speaks(text: str, tokens: list[tuple[int, int, str]], i: int) -> bool:
@@ -351,7 +386,7 @@ class PersonNameRecognizer(EntityRecognizer):
             if not caseless and word[0].islower() and self._context(text, tokens, i) == "title":
                 return 0.8 if _rare_name(bare) else None  # sloppy notes: "dr. ridlon aware", "mrs cohen"
             return None
-        kind = lexicons.name_kind(bare)
+        kind = lexicons.name_kind(bare) or _double_given_name(bare)
         context = self._context(text, tokens, i)
         plausible = kind is not None or not (
             lexicons.is_common(bare) or lexicons.is_dictionary_word(bare) or lexicons.is_misspelling(bare)
@@ -376,7 +411,7 @@ class PersonNameRecognizer(EntityRecognizer):
         if kind is not None and i + 1 < len(tokens) and self._adjacent(text, tokens, i):
             # two lexicon names side by side; at least one must be unambiguous unless case marks both as names
             nxt_word = tokens[i + 1][2]
-            nxt = lexicons.name_kind(_bare(nxt_word))
+            nxt = lexicons.name_kind(_bare(nxt_word)) or (None if caseless else _double_surname(_bare(nxt_word)))
             both = nxt is not None and usable(nxt_word, caseless)
             if both and ("unambiguous" in (kind, nxt) or not caseless):
                 return 0.6

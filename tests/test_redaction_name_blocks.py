@@ -164,3 +164,16 @@ def test_lists_that_are_not_all_names_stay():
 
     assert coordinated_names(text, places) == places  # a list that touches a place is left alone
     assert listed("Social- Son, David updated.", found=["David"]) == {"David"}  # a relation is no member
+
+
+def test_a_given_name_ner_took_for_a_place_does_not_stop_a_list_of_persons():
+    from redaction.name_blocks import coordinated_names
+
+    text = "They had 6: Ester, Kaique, Camila, Maria Eduarda and Brayan."
+    spans = [Span(text.index(w), text.index(w) + len(w), E.PERSON) for w in ("Kaique", "Maria Eduarda", "Brayan")]
+    spans.append(Span(text.index("Camila"), text.index("Camila") + 6, E.LOCATION))
+    found = {text[s.start : s.end] for s in coordinated_names(text, spans) if s.label == E.PERSON}
+    assert "Ester" in found
+    text = "We drove through Paris, Lyon and Nice."
+    alone = [Span(text.index("Lyon"), text.index("Lyon") + 4, E.LOCATION)]
+    assert coordinated_names(text, alone) == alone  # no found person: a list of places stays a list of places

@@ -68,6 +68,20 @@ def _found(detector, text):
         ("Wir sind umgezogen: 3-1 Pechelstraße", "3-1 Pechelstraße"),
         ("The bakery is on boulevard Pierre Lefort, near the station.", "boulevard Pierre Lefort"),
         ("Postfach 12\n Lobenstein\n Tschechien 60099", "60099"),
+        ("He lives on the north side of Ludmilla-Fiebig-Straße.", "Ludmilla-Fiebig-Straße"),
+        ("The bus station is on Stahrplatz", "Stahrplatz"),
+        ("The title refers to Briandreef street in Roding.", "Briandreef"),
+        ("He lives at 4 Nynkeboulevard, Moordrecht", "Nynkeboulevard"),
+        ("Looking to support Briand S.A. in Saint Céline 82797 in its mission.", "82797"),
+        ("Dra. Eloá da Cunha\nCorreia do Norte MT 62333322", "62333322"),
+        ("ZIP: 9100 UA", "9100 UA"),
+        ("I didn't get any message on my registered 85 1050-4668. Could you look?", "85 1050-4668"),
+        ("My name is Jan but everyone calls me Anne-Marie", "Anne-Marie"),
+        ("A tribute to Viola Karz-Gerlach – sadly, she wasn't impressed.", "Karz-Gerlach"),
+        ("As promised, here's Ernst-Otto's address: Main St 5", "Ernst-Otto"),
+        ("Stella shouted at Bob: what are you doing here?", "Stella"),
+        ("Bob shouted at Sabine: what are you doing here?", "Sabine"),
+        ("I would like to remove my kid Grant from the will.", "Grant"),
     ],
 )
 def test_formats_that_were_missed(detector, text, value):
@@ -84,6 +98,9 @@ def test_formats_that_were_missed(detector, text, value):
         "TOLERATING CAPTOPRIL 12.5 MG. STILL HAS THICK SPUTUM.FIRST.STILL",
         "pt tolerated the day well, put back in av pacing",
         "Gave 2 Spring water bottles; 3 Pathway checks done.",
+        "Offering a Keypad for Monitoring; Catering was late.",
+        "He spoke briefly to the team.\n\nA--Requiring meds for bp support.",
+        "We drove a Rolls-Royce in 2019 to the hotel.",
     ],
 )
 def test_clinical_words_are_not_identifiers(detector, text):
@@ -111,7 +128,24 @@ def test_process_pool_gives_the_same_spans():
 
 
 @pytest.mark.parametrize(
-    "text", ["PT FROM BALTIMORE. BALTIMORE 1200 MG GIVEN.", "Moved to Lisbon 2019-05, then Porto 3.5 km away."]
+    "text",
+    [
+        "PT FROM BALTIMORE. BALTIMORE 1200 MG GIVEN.",
+        "Moved to Lisbon 2019-05, then Porto 3.5 km away.",
+    ],
 )
 def test_a_number_after_a_place_is_no_postcode_when_it_is_a_dose_or_a_date(detector, text):
     assert not [s for s in detector.detect(text) if s.label in (E.ZIP, E.ADDRESS)], _found(detector, text)
+
+
+def test_a_postcode_follows_a_found_place_but_a_year_or_a_dose_does_not():
+    from redaction.address_blocks import postcodes_after_places
+
+    def after(text, word, label=E.LOCATION):
+        spans = [Span(text.index(word), text.index(word) + len(word), label)]
+        return [text[s.start : s.end] for s in postcodes_after_places(text, spans) if s.label == E.ZIP]
+
+    assert after("Looking to support them in Saint Céline 82797 in its mission.", "Saint Céline") == ["82797"]
+    assert after("They moved to Horn 3493 EP last year.", "Horn") == ["3493 EP"]
+    assert after("Gave Dr Kaur 25000 units, then Dr Kaur 12000 mg.", "Dr Kaur", E.PERSON) == []
+    assert after("In Boston 2019 it rained.", "Boston") == []
