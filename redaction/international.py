@@ -61,6 +61,13 @@ def _compound_street_without_number(value: str) -> bool:
     )
 
 
+def _holds_a_rare_name_word(value: str) -> bool:
+    """ "87 Jakobi 69": a capitalised word that is an unambiguous name or no frequent English word ("2 Story house",
+    "3 Bedroom apartment" are homes, not addresses)."""
+    words = regex.findall(r"\p{Lu}[\p{L}'’\-]*", value)
+    return any(lexicons.name_kind(w) == "unambiguous" or not lexicons.is_common(w.lower()) for w in words)
+
+
 def digits(value: str) -> int:
     return sum(ch.isdigit() for ch in value)
 
@@ -192,12 +199,22 @@ def rules() -> tuple[CheckedRule, ...]:
             r"\b(?P<v>\d{5}-?\d{3})" + _BR_TOWN + r" / (?:" + _BR_STATES + r")\b",
             0.75,
         ),
-        CheckedRule(  # "on Clark Stream", "the north side of Browning Land": a surname and a street word, no number
+        CheckedRule(  # "on Clark Stream", "the corner of Main Street and Whittaker Street": a surname, a street word
             "street_named_unnumbered",
             E.ADDRESS,
-            r"\b(?:on|along|off|of)\s+(?P<v>\p{Lu}\p{Ll}+\s+(?:" + after_cap + r"))\b",
+            r"(?:\b(?:on|along|off|of)|(?<=\bcorner\s+of\s[^.\n]{1,60})\band)\s+(?P<v>\p{Lu}\p{Ll}+\s+(?:"
+            + after_cap
+            + r"))\b",
             0.6,
             check=_surname_then_street_word,
+        ),
+        CheckedRule(  # "Shelby lives at 87 Jakobi 69, Laane": what follows "lives at" and a house number is an address
+            "address_after_living_cue",
+            E.ADDRESS,
+            r"\b(?i:lives|lived|live|living|resides|resided|reside)\s+(?i:at|in)\s+(?P<v>\d{1,5}[a-zA-Z]?,?\s+"
+            r"\p{Lu}[\p{L}'’\-]*\.?(?:\s+(?:\p{Lu}[\p{L}'’\-]*\.?|\d{1,5}[a-zA-Z]?\b)){0,5})",
+            0.7,
+            check=_holds_a_rare_name_word,
         ),
         CheckedRule(  # "Correia do Norte MT 62333322": a CEP after its Brazilian state
             "cep_after_state",

@@ -401,6 +401,8 @@ class PersonNameRecognizer(EntityRecognizer):
             return 0.7  # "my take on de Barrio", "the films of von Trier"
         if not caseless and kind is not None and word[0].isupper() and self._described(text, tokens, i):
             return 0.7  # "Amber is a 45 year old woman", "Maya: I'm ...", "Marguerite is from Lyon"
+        if not caseless and word[1:].islower() and plausible and _PERSONS_THING.match(text, tokens[i][1]):
+            return 0.7  # "Sumaya's kid", "Wijtske's address": a word no lexicon knows, owning what only people own
         rare = lexicons.zipf(bare) < RARE_ZIPF or bare in lexicons.english_given_names()
         if kind == "unambiguous" and (not caseless or rare):
             return 0.6 if caseless else 0.7

@@ -212,7 +212,13 @@ def _names_a_place(value: str) -> bool:
 
 
 _NAME_WORD = regex.compile(r"\p{L}[\p{L}'’\-]*")
-_STREET_RULES = ("street_number_first", "street_type_first", "street_compound", "street_english")
+_STREET_RULES = (
+    "street_number_first",
+    "street_type_first",
+    "street_compound",
+    "street_english",
+    "address_after_living_cue",
+)
 
 
 def _names_a_street(value: str, rule: str) -> bool:

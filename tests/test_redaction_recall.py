@@ -82,6 +82,9 @@ def _found(detector, text):
         ("Stella shouted at Bob: what are you doing here?", "Stella"),
         ("Bob shouted at Sabine: what are you doing here?", "Sabine"),
         ("I would like to remove my kid Grant from the will.", "Grant"),
+        ("It was a done thing between him and Sumaya's kid; and everybody thought so.", "Sumaya"),
+        ("Shelby Araujo lives at 87 Jakobi 69, Laane", "87 Jakobi 69"),
+        ("I now live in the corner of Kapelaniestraat 88 and Whittaker Street.", "Whittaker Street"),
     ],
 )
 def test_formats_that_were_missed(detector, text, value):
@@ -101,6 +104,7 @@ def test_formats_that_were_missed(detector, text, value):
         "Offering a Keypad for Monitoring; Catering was late.",
         "He spoke briefly to the team.\n\nA--Requiring meds for bp support.",
         "We drove a Rolls-Royce in 2019 to the hotel.",
+        "She lives in 3 Bedroom apartment with her cat.",
     ],
 )
 def test_clinical_words_are_not_identifiers(detector, text):
