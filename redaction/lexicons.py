@@ -114,6 +114,12 @@ def last_names() -> frozenset[str]:
 
 
 @lru_cache(maxsize=1)
+def person_names() -> frozenset[str]:
+    """Given names and surnames in one set (built once: a union per lookup costs milliseconds)."""
+    return first_names() | last_names()
+
+
+@lru_cache(maxsize=1)
 def clinical_terms() -> frozenset[str]:
     lines = CLINICAL_TERMS_FILE.read_text(encoding="utf-8").splitlines()
     return frozenset(w.strip().lower() for w in lines if w.strip() and not w.startswith("#"))

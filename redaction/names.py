@@ -209,7 +209,7 @@ def _double_given_name(bare: str) -> str | None:
 
 def _double_surname(bare: str) -> str | None:
     """ "Karz-Gerlach", "Fechner-Hoffmann": a double-barrelled surname, each part a lexicon name."""
-    return _double_name(bare, lexicons.first_names() | lexicons.last_names())
+    return _double_name(bare, lexicons.person_names())
 
 
 def _double_name(bare: str, names: frozenset[str]) -> str | None:
