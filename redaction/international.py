@@ -149,6 +149,20 @@ def rules() -> tuple[CheckedRule, ...]:
             r"(?<![\w\-])(?P<v>(?:\(\d{3}\)\s?|\d{3}[\s.\-])\d{3}[\s.\-]\d{4}\s?(?:x|ext\.?)\s?\d{1,6})(?!\w)",
             0.8,
         ),
+        CheckedRule(  # "can be reached at 555-1234", "son's number is 782-3345", "paged at 4-5678": a local number
+            "phone_local_by_context",
+            E.PHONE,
+            r"(?i:\b(?:call|called|calling|phone|telephone|tel|reached|reach|number|cell|cellular|mobile|office|page|"
+            r"paged|pager|beeper|ext|extension)\b|#)[^\n\d]{0,20}?(?<![\d\-/.])(?P<v>\d{3}-\d{4}|\d-\d{4})"
+            r"(?![\d\-/])(?!\s?(?i:ns|mg|mcg|ml|cc|l|%|units?|hrs?|min|mmhg|ths|rd|nd)\b)",
+            0.7,
+        ),
+        CheckedRule(  # "ext 54321", "x45678": an extension
+            "phone_extension",
+            E.PHONE,
+            r"(?<![\w])(?i:ext\.?|extension|x)[ \t]?(?P<v>\d{4,5})\b",
+            0.6,
+        ),
         CheckedRule(
             "pager",
             E.PHONE,

@@ -84,6 +84,10 @@ def _found(detector, text):
         ("I would like to remove my kid Grant from the will.", "Grant"),
         ("It was a done thing between him and Sumaya's kid; and everybody thought so.", "Sumaya"),
         ("Shelby Araujo lives at 87 Jakobi 69, Laane", "87 Jakobi 69"),
+        ("WIFE CAN BE REACHED AT 555-1234 TONIGHT.", "555-1234"),
+        ("son's number is 782-3345, call him", "782-3345"),
+        ("PAGED DR AT 4-5678.", "4-5678"),
+        ("call ext 54321 for the team", "54321"),
         ("I now live in the corner of Kapelaniestraat 88 and Whittaker Street.", "Whittaker Street"),
     ],
 )
@@ -105,6 +109,7 @@ def test_formats_that_were_missed(detector, text, value):
         "He spoke briefly to the team.\n\nA--Requiring meds for bp support.",
         "We drove a Rolls-Royce in 2019 to the hotel.",
         "She lives in 3 Bedroom apartment with her cat.",
+        "WORK OF BREATHING IMPROVED. CALLED FOR UO 100-1200 ML OVERNIGHT.",
     ],
 )
 def test_clinical_words_are_not_identifiers(detector, text):
