@@ -88,7 +88,7 @@ def grow(text: str, start: int, end: int, tokens: list[tuple[int, int, str]] | N
 
 
 _POSTCODE_AFTER_PLACE = regex.compile(
-    r"[ \t]*,?[ \t]*(\d{5}(?:-?\d{3})?|[1-9]\d{3}[ \t]?[A-Z]{2})(?![\w.,/:%\-])(?![ \t]*(?:mg|ml|cc|mcg|units?)\b)"
+    r"[ \t]*,?[ \t]*(\d{5}(?:-?\d{3})?|[1-9]\d{3}[ \t]?[A-Z]{2})(?![\w.,/:%\-])(?![ \t]*(?i:mg|ml|cc|mcg|units?)\b)"
 )
 
 

@@ -14,7 +14,7 @@ import regex
 
 from redaction import entities as E
 from redaction import lexicons
-from redaction.names import RELATIONS, TITLES, _double_given_name, continues_name, name_tokens
+from redaction.names import RELATIONS, TITLES, continues_name, double_given_name, name_tokens
 from redaction.spans import Span, touching, union_overlaps
 
 TITLE_PARTS = TITLES | frozenset("univ dipl ra ssa mag dr.-ing priv doz".split())
@@ -155,7 +155,7 @@ def coordinated_names(text: str, spans: Sequence[Span]) -> list[Span]:
             continue
         named = [
             bool(hits)
-            or (lexicons.name_kind(_bare(tokens[k][2])) or _double_given_name(_bare(tokens[k][2]))) is not None
+            or (lexicons.name_kind(_bare(tokens[k][2])) or double_given_name(_bare(tokens[k][2]))) is not None
             for k, hits in zip(run, found, strict=True)
         ]
         person = any(found) and sum(named) >= 2

@@ -183,7 +183,7 @@ def usable(word: str, caseless: bool) -> bool:
         return False
     if not caseless and word.isupper() and len(bare) <= 4 and lexicons.name_kind(bare) is None:
         return False  # "CMO", "QTC": abbreviations in mixed-case text
-    return not lexicons.is_common(bare) or lexicons.name_kind(bare) is not None or _double_given_name(bare) is not None
+    return not lexicons.is_common(bare) or lexicons.name_kind(bare) is not None or double_given_name(bare) is not None
 
 
 def continues_name(word: str, caseless: bool) -> bool:
@@ -201,7 +201,7 @@ def continues_name(word: str, caseless: bool) -> bool:
     return not caseless or lexicons.zipf(bare) < RARE_ZIPF
 
 
-def _double_given_name(bare: str) -> str | None:
+def double_given_name(bare: str) -> str | None:
     """ "Anne-Marie", "Klaus-Günter": given names joined by a hyphen are one given name ('unambiguous' when a part
     is); None when any part is no given name ("Rolls-Royce", "Baden-Baden")."""
     return _double_name(bare, lexicons.first_names())
@@ -386,7 +386,7 @@ class PersonNameRecognizer(EntityRecognizer):
             if not caseless and word[0].islower() and self._context(text, tokens, i) == "title":
                 return 0.8 if _rare_name(bare) else None  # sloppy notes: "dr. ridlon aware", "mrs cohen"
             return None
-        kind = lexicons.name_kind(bare) or _double_given_name(bare)
+        kind = lexicons.name_kind(bare) or double_given_name(bare)
         context = self._context(text, tokens, i)
         plausible = kind is not None or not (
             lexicons.is_common(bare) or lexicons.is_dictionary_word(bare) or lexicons.is_misspelling(bare)
@@ -401,7 +401,13 @@ class PersonNameRecognizer(EntityRecognizer):
             return 0.7  # "my take on de Barrio", "the films of von Trier"
         if not caseless and kind is not None and word[0].isupper() and self._described(text, tokens, i):
             return 0.7  # "Amber is a 45 year old woman", "Maya: I'm ...", "Marguerite is from Lyon"
-        if not caseless and word[1:].islower() and plausible and _PERSONS_THING.match(text, tokens[i][1]):
+        if (
+            not caseless
+            and word[0].isupper()
+            and word[1:].islower()
+            and plausible
+            and _PERSONS_THING.match(text, tokens[i][1])
+        ):
             return 0.7  # "Sumaya's kid", "Wijtske's address": a word no lexicon knows, owning what only people own
         rare = lexicons.zipf(bare) < RARE_ZIPF or bare in lexicons.english_given_names()
         if kind == "unambiguous" and (not caseless or rare):
