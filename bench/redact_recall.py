@@ -48,14 +48,17 @@ def _hash_split(key: str, share: float = 0.3) -> str:
     return "held_out" if int.from_bytes(digest[:8], "big") / 2**64 < share else "dev"
 
 
-def generated(part: str, dev_seed: int = DEV_SEED, dev_size: int = SET_SIZE) -> list[tuple[str, list[Span]]]:
-    """The generated set's part. Another `dev_seed` draws a fresh dev sample (dev templates, new values): a rule
-    chosen on one sample can be checked on others without touching the frozen held-out part."""
+def generated(
+    part: str, dev_seed: int = DEV_SEED, dev_size: int = SET_SIZE, address_style: str = "faker"
+) -> list[tuple[str, list[Span]]]:
+    """The generated set's part. Another `dev_seed` draws a fresh dev sample (dev templates, new values), and
+    `address_style="composed"` one whose addresses are written from their parts: a rule chosen on one sample can be
+    checked on others without touching the frozen held-out part."""
     from redaction.multilocale import generate, read_templates
 
     if part == "held_out":
         return _docs([json.loads(line) for line in GENERATED_HELD_OUT.read_text(encoding="utf-8").splitlines()])
-    rows = list(generate(read_templates(TEMPLATES), dev_size, seed=dev_seed, split="dev"))
+    rows = list(generate(read_templates(TEMPLATES), dev_size, seed=dev_seed, split="dev", address_style=address_style))
     if part == "all":
         rows += [json.loads(line) for line in GENERATED_HELD_OUT.read_text(encoding="utf-8").splitlines()]
     return _docs(rows)
@@ -151,14 +154,16 @@ def main() -> None:
     ap.add_argument("--name", default="redact_recall", help="result file name (bench/results/NAME.json)")
     ap.add_argument("--dev-seed", type=int, default=DEV_SEED, help="seed of the generated dev sample (fresh draws)")
     ap.add_argument("--dev-size", type=int, default=SET_SIZE, help="documents in the generated dev sample")
+    ap.add_argument("--dev-address-style", choices=["faker", "composed"], default="faker")
     args = ap.parse_args()
-    if args.part == "held_out" and (args.dev_seed, args.dev_size) != (DEV_SEED, SET_SIZE):
-        ap.error("--dev-seed and --dev-size draw dev samples; use them with --part dev")
+    drawn = (args.dev_seed, args.dev_size, args.dev_address_style) != (DEV_SEED, SET_SIZE, "faker")
+    if args.part == "held_out" and drawn:
+        ap.error("--dev-seed, --dev-size and --dev-address-style draw dev samples; use them with --part dev")
     if args.markdown:
         print(per_entity_markdown(json.loads(args.markdown.read_text())["runs"]))
         return
     sets: dict[str, Any] = {
-        "generated": lambda: generated(args.part, args.dev_seed, args.dev_size),
+        "generated": lambda: generated(args.part, args.dev_seed, args.dev_size, args.dev_address_style),
         "presidio_research_small": lambda: presidio_small(args.part),
         "synthetic_clinical": lambda: synthetic(args.part),
     }
@@ -190,7 +195,12 @@ def main() -> None:
             runs[f"aci_bench_names/{mode}"] = aci_names(mode)
             print(f"ACI-Bench ({mode}): {runs[f'aci_bench_names/{mode}']}")
     print("\n" + table(["set", "mode", "docs", "span precision", "token recall", "leak rate"], summary))
-    meta = {"part": args.part, "generated_dev_seed": args.dev_seed, "generated_dev_size": args.dev_size}
+    meta = {
+        "part": args.part,
+        "generated_dev_seed": args.dev_seed,
+        "generated_dev_size": args.dev_size,
+        "generated_dev_address_style": args.dev_address_style,
+    }
     print(f"\nwrote {save(args.name, {**meta, 'runs': runs})}")
 
 

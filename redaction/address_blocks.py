@@ -92,10 +92,29 @@ _POSTCODE_AFTER_PLACE = regex.compile(
 )
 
 
+# The last line of an address block: a town, region or country written as a name, then its postcode
+# ("Nouvelle Calédonie 04260", ">Biélorussie 76685").
+_POSTCODE_LINE = regex.compile(r"(?m)^[ \t>]*\p{Lu}[\p{L}.'’()\- ]*?[ \t]+(\d{5}(?:-?\d{3})?|\d{8})[ \t]*$")
+BLOCK_REACH = 80  # characters above such a line within which a found address, place or name part must end
+
+
+def _postcodes_ending_blocks(text: str, spans: Sequence[Span]) -> list[Span]:
+    """Postcodes that close an address block: the line is a name and a number, and a found part of the address
+    (street, place, person) ends on the lines just above it."""
+    out = []
+    for m in _POSTCODE_LINE.finditer(text):
+        line_start = m.start()
+        above = [s for s in spans if line_start - BLOCK_REACH <= s.end <= line_start]
+        if above and not any(s.start < m.end(1) and m.start(1) < s.end for s in spans):
+            out.append(Span(m.start(1), m.end(1), E.ZIP, max(s.score for s in above)))
+    return out
+
+
 def postcodes_after_places(text: str, spans: Sequence[Span]) -> list[Span]:
     """Spans plus the postcode written right after a found place ("Saint Céline 82797", "Horn 3493 EP"): five to
     eight digits or a Dutch code, so a year ("Boston 2019") is not taken. After a town NER took for a person, the
-    number is as identifying, so person spans count as places here. For mixed-case text only."""
+    number is as identifying, so person spans count as places here. And a postcode that closes an address block on
+    its own line ("...\n Nouvelle Calédonie 04260"). For mixed-case text only."""
     out = list(spans)
     for s in spans:
         if s.label not in (E.LOCATION, E.ADDRESS, E.PERSON):
@@ -103,6 +122,9 @@ def postcodes_after_places(text: str, spans: Sequence[Span]) -> list[Span]:
         m = _POSTCODE_AFTER_PLACE.match(text, s.end)
         if m and not any(o.start < m.end(1) and m.start(1) < o.end for o in spans):
             out.append(Span(m.start(1), m.end(1), E.ZIP, s.score))
+    out.extend(
+        s for s in _postcodes_ending_blocks(text, out) if not any(o.start < s.end and s.start < o.end for o in out)
+    )
     return sorted(out, key=lambda sp: (sp.start, sp.end))
 
 

@@ -43,6 +43,36 @@ def _address(f: Any, rng: random.Random) -> str:
     return re.sub(r"\s*\n\s*", rng.choice([", ", " ", "\n"]), f.address())
 
 
+# Addresses composed from their parts in the orders people and forms write them, beside Faker's own per-locale
+# formats: a unit after the street, a town then a state or a country, a postcode last, parts on lines of their own.
+COMPOSED_ADDRESS_FORMATS = (
+    "{building} {street} {unit} {city} {state}",
+    "{building} {street} {unit}, {city}, {country}",
+    "{building} {street}\n {unit}\n {city}\n {country} {postcode}",
+    "{street} {building}, {postcode} {city}, {country}",
+    "{street_address}\n{city}, {state} {postcode}",
+    "{street_address}\n{city}\n, {state}\n {postcode}",
+    "{street_address} {unit}, {city}, {country} {postcode}",
+    "{street_address}, {city}, {country}",
+)
+
+
+def _composed_address(f: Any, rng: random.Random) -> str:
+    """An address built from the locale's parts in one of COMPOSED_ADDRESS_FORMATS (en_US parts where the locale
+    has none: states, units)."""
+    parts = {
+        "building": _safe("building_number")(f, rng),
+        "street": _safe("street_name")(f, rng),
+        "street_address": _safe("street_address")(f, rng),
+        "unit": _safe("secondary_address")(f, rng),
+        "city": _safe("city")(f, rng),
+        "state": _safe("state_abbr")(f, rng),
+        "country": _safe("country")(f, rng),
+        "postcode": _safe("postcode")(f, rng),
+    }
+    return rng.choice(COMPOSED_ADDRESS_FORMATS).format(**parts)
+
+
 def _phone(f: Any, rng: random.Random) -> str:
     return f.phone_number()
 
@@ -125,7 +155,9 @@ def template_split(template: str) -> str:
     return "held_out" if int.from_bytes(digest[:8], "big") / 2**64 < HELD_OUT_SHARE else "dev"
 
 
-def fill(template: str, faker: Any, rng: random.Random) -> dict[str, Any]:
+def fill(
+    template: str, faker: Any, rng: random.Random, placeholders: dict[str, tuple[str | None, Maker]] | None = None
+) -> dict[str, Any]:
     """One sentence with exact spans. Ages count as identifiers only over 89 (HIPAA); everything else a
     placeholder maps to keeps its label, and unscored placeholders (organisations, jobs) keep None."""
     text, spans, cursor = [], [], 0
@@ -134,7 +166,7 @@ def fill(template: str, faker: Any, rng: random.Random) -> dict[str, Any]:
         before = template[cursor : m.start()]
         text.append(before)
         out_len += len(before)
-        known = PLACEHOLDERS.get(m.group(1))
+        known = (placeholders or PLACEHOLDERS).get(m.group(1))
         label, value = (known[0], known[1](faker, rng)) if known else (None, m.group(0))
         if label == E.AGE and int(value) <= 89:
             label = None
@@ -158,9 +190,22 @@ def _stable(faker: Any) -> Any:
     return faker
 
 
-def generate(templates: list[str], n: int, *, seed: int, split: str | None = None) -> Iterator[dict[str, Any]]:
-    """n sentences (seeded), each from a random template of the chosen split in a random locale."""
+ADDRESS_STYLES = ("faker", "composed")
+
+
+def generate(
+    templates: list[str], n: int, *, seed: int, split: str | None = None, address_style: str = "faker"
+) -> Iterator[dict[str, Any]]:
+    """n sentences (seeded), each from a random template of the chosen split in a random locale. `address_style`
+    "composed" writes addresses from their parts (COMPOSED_ADDRESS_FORMATS) instead of Faker's locale formats: the
+    frozen held-out part uses Faker's, so composed draws are dev data of another shape."""
     from faker import Faker
+
+    if address_style not in ADDRESS_STYLES:
+        raise ValueError(f"unknown address style {address_style!r} (one of {', '.join(ADDRESS_STYLES)})")
+    placeholders = (
+        PLACEHOLDERS if address_style == "faker" else {**PLACEHOLDERS, "address": (E.ADDRESS, _composed_address)}
+    )
 
     pool = [t for t in templates if split is None or template_split(t) == split]
     rng = random.Random(seed)
@@ -170,7 +215,7 @@ def generate(templates: list[str], n: int, *, seed: int, split: str | None = Non
         faker = fakers[locale]
         faker.seed_instance(rng.randint(0, 2**31))
         template = rng.choice(pool)
-        row = fill(template, faker, rng)
+        row = fill(template, faker, rng, placeholders)
         row.update({"id": f"gen-{i}", "locale": locale, "split": template_split(template)})
         yield row
 

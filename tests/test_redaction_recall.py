@@ -158,3 +158,30 @@ def test_a_postcode_follows_a_found_place_but_a_year_or_a_dose_does_not():
     assert after("They moved to Horn 3493 EP last year.", "Horn") == ["3493 EP"]
     assert after("Gave Dr Kaur 25000 units, then Dr Kaur 12000 mg.", "Dr Kaur", E.PERSON) == []
     assert after("In Boston 2019 it rained.", "Boston") == []
+
+
+def test_composed_addresses_are_dev_samples_of_another_shape_with_exact_spans():
+    from bench.redact_recall import TEMPLATES
+    from redaction.multilocale import generate, read_templates
+
+    templates = read_templates(TEMPLATES)
+    faker_rows = list(generate(templates, 200, seed=3, split="dev"))
+    composed = list(generate(templates, 200, seed=3, split="dev", address_style="composed"))
+    assert [r["text"] for r in faker_rows] != [r["text"] for r in composed]
+    assert all(r["split"] == "dev" for r in composed)
+    addresses = [r["text"][s["start"] : s["end"]] for r in composed for s in r["spans"] if s["label"] == E.ADDRESS]
+    assert addresses and all(a == a.strip() and a for a in addresses)
+    with pytest.raises(ValueError, match="address style"):
+        next(generate(templates, 1, seed=3, address_style="nope"))
+
+
+def test_a_postcode_closing_an_address_block_on_its_own_line():
+    from redaction.address_blocks import postcodes_after_places
+
+    text = "Mr Jean Dupont\n 12 rue Victor Hugo\n Dupuydan\n Nouvelle Calédonie 04260"
+    street = Span(text.index("12 rue"), text.index("12 rue") + len("12 rue Victor Hugo"), E.ADDRESS)
+    zips = [text[s.start : s.end] for s in postcodes_after_places(text, [street]) if s.label == E.ZIP]
+    assert zips == ["04260"]
+    far = "Mr Jean Dupont\n 12 rue Victor Hugo" + "\nNothing here but words." * 5 + "\nTotal 04260"
+    street = Span(far.index("12 rue"), far.index("12 rue") + len("12 rue Victor Hugo"), E.ADDRESS)
+    assert not [s for s in postcodes_after_places(far, [street]) if s.label == E.ZIP]  # no found part just above
