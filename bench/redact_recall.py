@@ -154,7 +154,7 @@ def main() -> None:
     ap.add_argument("--name", default="redact_recall", help="result file name (bench/results/NAME.json)")
     ap.add_argument("--dev-seed", type=int, default=DEV_SEED, help="seed of the generated dev sample (fresh draws)")
     ap.add_argument("--dev-size", type=int, default=SET_SIZE, help="documents in the generated dev sample")
-    ap.add_argument("--dev-address-style", choices=["faker", "composed"], default="faker")
+    ap.add_argument("--dev-address-style", choices=["faker", "composed", "mixed"], default="faker")
     args = ap.parse_args()
     drawn = (args.dev_seed, args.dev_size, args.dev_address_style) != (DEV_SEED, SET_SIZE, "faker")
     if args.part == "held_out" and drawn:

@@ -16,6 +16,7 @@ import json
 import random
 import re
 from collections.abc import Callable, Iterator
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -57,20 +58,41 @@ COMPOSED_ADDRESS_FORMATS = (
 )
 
 
+_PART_METHODS = {
+    "building": "building_number",
+    "street": "street_name",
+    "street_address": "street_address",
+    "unit": "secondary_address",
+    "city": "city",
+    "state": "state_abbr",
+    "country": "country",
+    "postcode": "postcode",
+}
+
+
 def _composed_address(f: Any, rng: random.Random) -> str:
     """An address built from the locale's parts in one of COMPOSED_ADDRESS_FORMATS (en_US parts where the locale
     has none: states, units)."""
-    parts = {
-        "building": _safe("building_number")(f, rng),
-        "street": _safe("street_name")(f, rng),
-        "street_address": _safe("street_address")(f, rng),
-        "unit": _safe("secondary_address")(f, rng),
-        "city": _safe("city")(f, rng),
-        "state": _safe("state_abbr")(f, rng),
-        "country": _safe("country")(f, rng),
-        "postcode": _safe("postcode")(f, rng),
-    }
+    parts = {name: _safe(method)(f, rng) for name, method in _PART_METHODS.items()}
     return rng.choice(COMPOSED_ADDRESS_FORMATS).format(**parts)
+
+
+def _mixed_address(f: Any, rng: random.Random) -> str:
+    """As `_composed_address`, each part from a locale of its own (a Dutch street in an Italian town, a Brazilian
+    postcode): addresses that match no one country's rules."""
+    parts = {}
+    for name, method in _PART_METHODS.items():
+        other = _locale_faker(rng.choice(LOCALES))
+        other.seed_instance(rng.randint(0, 2**31))
+        parts[name] = _safe(method)(other, rng)
+    return rng.choice(COMPOSED_ADDRESS_FORMATS).format(**parts)
+
+
+@lru_cache(maxsize=len(LOCALES))
+def _locale_faker(locale: str) -> Any:
+    from faker import Faker
+
+    return _stable(Faker(locale))
 
 
 def _phone(f: Any, rng: random.Random) -> str:
@@ -190,21 +212,23 @@ def _stable(faker: Any) -> Any:
     return faker
 
 
-ADDRESS_STYLES = ("faker", "composed")
+ADDRESS_STYLES = ("faker", "composed", "mixed")
 
 
 def generate(
     templates: list[str], n: int, *, seed: int, split: str | None = None, address_style: str = "faker"
 ) -> Iterator[dict[str, Any]]:
     """n sentences (seeded), each from a random template of the chosen split in a random locale. `address_style`
-    "composed" writes addresses from their parts (COMPOSED_ADDRESS_FORMATS) instead of Faker's locale formats: the
-    frozen held-out part uses Faker's, so composed draws are dev data of another shape."""
+    "composed" writes addresses from their parts (COMPOSED_ADDRESS_FORMATS) instead of Faker's locale formats, and
+    "mixed" takes each part from a locale of its own: the frozen held-out part uses Faker's, so these draws are dev
+    data of other shapes."""
     from faker import Faker
 
     if address_style not in ADDRESS_STYLES:
         raise ValueError(f"unknown address style {address_style!r} (one of {', '.join(ADDRESS_STYLES)})")
+    makers = {"composed": _composed_address, "mixed": _mixed_address}
     placeholders = (
-        PLACEHOLDERS if address_style == "faker" else {**PLACEHOLDERS, "address": (E.ADDRESS, _composed_address)}
+        PLACEHOLDERS if address_style == "faker" else {**PLACEHOLDERS, "address": (E.ADDRESS, makers[address_style])}
     )
 
     pool = [t for t in templates if split is None or template_split(t) == split]

@@ -171,6 +171,9 @@ def test_composed_addresses_are_dev_samples_of_another_shape_with_exact_spans():
     assert all(r["split"] == "dev" for r in composed)
     addresses = [r["text"][s["start"] : s["end"]] for r in composed for s in r["spans"] if s["label"] == E.ADDRESS]
     assert addresses and all(a == a.strip() and a for a in addresses)
+    mixed = list(generate(templates, 200, seed=3, split="dev", address_style="mixed"))
+    assert mixed == list(generate(templates, 200, seed=3, split="dev", address_style="mixed"))  # seeded
+    assert [r["text"] for r in mixed] != [r["text"] for r in composed]
     with pytest.raises(ValueError, match="address style"):
         next(generate(templates, 1, seed=3, address_style="nope"))
 
