@@ -52,8 +52,8 @@ def generated(
     part: str, dev_seed: int = DEV_SEED, dev_size: int = SET_SIZE, address_style: str = "faker"
 ) -> list[tuple[str, list[Span]]]:
     """The generated set's part. Another `dev_seed` draws a fresh dev sample (dev templates, new values), and
-    `address_style="composed"` one whose addresses are written from their parts: a rule chosen on one sample can be
-    checked on others without touching the frozen held-out part."""
+    another `address_style` ("composed", "mixed": redaction.multilocale.generate) one whose addresses have another
+    shape: a rule chosen on one sample can be checked on others without touching the frozen held-out part."""
     from redaction.multilocale import generate, read_templates
 
     if part == "held_out":

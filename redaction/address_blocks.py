@@ -96,6 +96,7 @@ _POSTCODE_AFTER_PLACE = regex.compile(
 # ("Nouvelle Calédonie 04260", ">Biélorussie 76685").
 _POSTCODE_LINE = regex.compile(r"(?m)^[ \t>]*\p{Lu}[\p{L}.'’()\- ]*?[ \t]+(\d{5}(?:-?\d{3})?|\d{8})[ \t]*$")
 BLOCK_REACH = 80  # characters above such a line within which a found address, place or name part must end
+_BLOCK_PARTS = frozenset({E.ADDRESS, E.LOCATION, E.PERSON, E.ZIP})
 
 
 def _postcodes_ending_blocks(text: str, spans: Sequence[Span]) -> list[Span]:
@@ -104,7 +105,7 @@ def _postcodes_ending_blocks(text: str, spans: Sequence[Span]) -> list[Span]:
     out = []
     for m in _POSTCODE_LINE.finditer(text):
         line_start = m.start()
-        above = [s for s in spans if line_start - BLOCK_REACH <= s.end <= line_start]
+        above = [s for s in spans if s.label in _BLOCK_PARTS and line_start - BLOCK_REACH <= s.end <= line_start]
         if above and not any(s.start < m.end(1) and m.start(1) < s.end for s in spans):
             out.append(Span(m.start(1), m.end(1), E.ZIP, max(s.score for s in above)))
     return out
