@@ -95,8 +95,11 @@ _UNIT_AFTER = r"(?!\s?(?:ns|mg|mcg|tab|tabs|units?|strength|dose|ml|cc|l|%|ths|r
 # settings, strengths and ratios written like dates: "PS 10/5", "STRENGTH 5/5", "1/2 NS"
 _SETTING_BEFORE = (
     r"(?<!\b(?:ps|peep|cpap|bipap|strength|strengths|str|motor|grips?|bp|ie|i:e|ratio|x|rate|gtt|ml|mg|cc|"
-    r"abg|vbg|nc|fio2|tv|rr|vent|simv|imv|psv)\s{0,2})"
+    r"abg|vbg|nc|fio2|tv|rr|vent|simv|imv|psv)\s{0,2}[:=\-]?\s{0,2})"
 )
+# a month/day glued to the word before it by a hyphen or colon is still a date ("UO-9/10 LASIX", "HX:8/30"); after a
+# digit, a space or a symbol the hyphen is a range or a minus ("3-9/10", "-9/10")
+_GLUED_AFTER_WORD = r"(?<![\d/.])(?<![^\p{L}][\-:])(?<!^[\-:])"
 _PARTICLES = r"(?:de|del|de la|de las|de los|des|du|di|da|do|dos|das|della|dei|delle|van|von|der|den|la|le|el)"
 _CAP = r"[\p{Lu}][\p{L}'’\-]*\.?"
 # the street words German and Dutch write joined to the street's name: "Hauptstraße", "Kerkstraat", "Lolaweg"
@@ -335,7 +338,8 @@ def rules() -> tuple[CheckedRule, ...]:
             "date_month_day",
             E.DATE,
             _SETTING_BEFORE
-            + r"(?<![\d/.\-:])(?P<v>(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12]\d|3[01]))(?![\d/%]|[.:]\d)"
+            + _GLUED_AFTER_WORD
+            + r"(?P<v>(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12]\d|3[01]))(?![\d/%]|[.:]\d)"
             + _UNIT_AFTER,
             0.6,
             regex.IGNORECASE,

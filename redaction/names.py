@@ -428,7 +428,8 @@ class PersonNameRecognizer(EntityRecognizer):
     def _initial_before_surname(self, text: str, tokens: list[tuple[int, int, str]], i: int, caseless: bool) -> bool:
         """An initial with its full stop right before a surname-like word: a strong sign of a name in notes."""
         word = tokens[i][2]
-        if not (len(word) == 2 and word[0].isupper() and word.endswith(".")) or i + 1 >= len(tokens):
+        titled = len(word) == 1 and word.isupper() and self._context(text, tokens, i) == "title"  # "Dr B Muse"
+        if not ((len(word) == 2 and word[0].isupper() and word.endswith(".")) or titled) or i + 1 >= len(tokens):
             return False
         k = tokens[i][0]
         if k > 0 and not (text[k - 1].isspace() or text[k - 1] in "(\"'"):
@@ -441,6 +442,15 @@ class PersonNameRecognizer(EntityRecognizer):
         bare = _bare(nxt)
         if not nxt[0].isupper() or lexicons.is_clinical(bare):
             return False
+        if titled:
+            if lexicons.name_kind(bare) is not None:
+                surname_like = True  # "DR J SMITH"
+            elif caseless:
+                surname_like = not lexicons.is_everyday(bare)  # not "DR B ORDERED"
+            else:
+                surname_like = lexicons.zipf(bare) < 5.0  # "Dr B Muse", not "Dr B Will see"
+            surname_like = surname_like and not _TOLD.match(text, tokens[i][1])  # not "DR A AWARE"
+            return len(bare) >= 3 and bare.isalpha() and bare not in TITLES and surname_like
         if not nxt.endswith(".") and _TOLD.match(text, tokens[i + 1][1]):
             return len(bare) >= 3  # "E. WELSH AWARE", "J. GREEN NOTIFIED": someone was told, whatever the surname
         if not usable(nxt, caseless):

@@ -179,3 +179,39 @@ def test_a_spacy_name_starts_at_the_name(detector: Detector) -> None:
     text = "open to air per surgery.  Daughter Maria called and given update."
     assert found(detector, text, E.PERSON) == ["Maria"]
     assert found(detector, "Called Dr. Art White about the plan.", E.PERSON) == ["Dr. Art White"]
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("DECREASED UO-9/10 LASIX GIVEN.", "9/10"),  # glued to the word before it by a hyphen
+        ("PRESENT HX:8/30 DECEASED MENTAL STATUS.", "8/30"),  # or by a colon
+        ("#18 LA-10/3. CENTRAL LINE PLACED.", "10/3"),
+    ],
+)
+def test_a_month_day_glued_to_a_word_is_still_a_date(detector: Detector, text: str, value: str) -> None:
+    assert found(detector, text, E.DATE) == [value]
+
+
+@pytest.mark.parametrize("text", ["PAIN RATED 3-9/10 OVERNIGHT.", "PS:10/5, PEEP 5 TOLERATED."])
+def test_ranges_and_settings_written_with_a_hyphen_or_colon_are_not_dates(detector: Detector, text: str) -> None:
+    assert found(detector, text, E.DATE) == []
+
+
+@pytest.mark.parametrize(
+    "text, name",
+    [
+        ("lytes checked Dr B Muse in to see pt, levo restarted", "B Muse"),  # an everyday word, after a title's initial
+        ("SEEN BY DR K RIXFORD TODAY.", "K RIXFORD"),
+    ],
+)
+def test_a_titles_initial_without_full_stop_opens_a_name(detector: Detector, text: str, name: str) -> None:
+    assert any(name in n for n in found(detector, text, E.PERSON))
+
+
+@pytest.mark.parametrize(
+    "text", ["DR A AWARE OF LABS.", "DR B ORDERED LASIX 40 IV.", "Dr B Will see the pt in the morning."]
+)
+def test_a_titles_initial_before_a_verb_opens_no_name(detector: Detector, text: str) -> None:
+    names = " ".join(found(detector, text, E.PERSON))
+    assert not any(word in names for word in ("AWARE", "ORDERED", "Will"))
