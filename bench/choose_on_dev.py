@@ -1,6 +1,7 @@
 """Choose a training setting on dev data, never on the test split: each candidate is trained on the same data with the
 same schedule, then scored on the run's *dev* split only: the pack's headline metric for the fine-tuned system
-(paired bootstrap interval of the difference from the first candidate) and the mean cross-entropy of the answer
+(paired bootstrap interval of the difference from the first candidate; metrics fitted on the base model's answers,
+such as the brand-voice classifier, are held at the first candidate's fit) and the mean cross-entropy of the answer
 tokens under each adapter's own prompt. Training time and tokens per example are reported beside them, since a
 cheaper setting that is as good on dev buys more data or epochs inside the same budget.
 
@@ -86,6 +87,17 @@ def paired_difference(pack: Any, rows: dict[str, dict[str, Any]], first: dict[st
     return paired_bootstrap(scorers, len(ids), seed=42).difference("this", "first").as_dict()
 
 
+def scored_with(pack: Any, rows: dict[str, dict[str, Any]], texts: dict[str, str]) -> dict[str, float]:
+    """Every scalar dev metric of these rows under one fitted pack. A metric fitted on the base model's own answers
+    (the brand-voice classifier) moves with a decoding candidate, since those answers are decoded the same way; scored
+    under the first candidate's fitted pack, candidates differ only by their answers."""
+    ids = sorted(rows)
+    scores = pack.metrics(
+        [rows[i]["parsed"] for i in ids], [rows[i]["reference"] for i in ids], inputs=[texts[i] for i in ids]
+    )
+    return {k: v for k, v in scores.items() if isinstance(v, int | float) and not isinstance(v, bool)}
+
+
 def main() -> None:
     from core.config import build_config, merge_overrides, parse_overrides
     from core.pack import get_pack
@@ -104,7 +116,7 @@ def main() -> None:
     args = ap.parse_args()
     pack = get_pack(args.pack)
     candidates = [parse_overrides(c.split(",")) for c in args.candidates.split(";")]
-    rows, found, first = [], [], None
+    rows, found, first, first_pack = [], [], None, None
     for lever in candidates:
         cfg = build_config(
             pack_defaults=pack.default_config(),
@@ -130,20 +142,22 @@ def main() -> None:
                  "dev_outputs": {i: r.get("raw") for i, r in sorted(predictions.items())},
                  "wall_s": time.time() - started}  # fmt: skip
         if first is None:
-            first = predictions
+            first, first_pack = predictions, fitted
         else:
-            entry["difference_vs_first"] = paired_difference(fitted, predictions, first)
+            entry["difference_vs_first"] = paired_difference(first_pack, predictions, first)
+        texts = {ex.id: ex.text for ex in RunFolder.open(run).load_split("dev")}
+        entry["dev_metrics_under_first_fit"] = scored_with(first_pack, predictions, texts)
         found.append(entry)
         print(f"{lever}: dev {pack.headline_metric} {headline:.3f}, dev answer loss {loss:.3f}", flush=True)
     for e in found:
         diff = e.get("difference_vs_first")
         rows.append([
-            setting_label(e["lever"]), e["dev_headline"],
+            setting_label(e["lever"]), e["dev_headline"], e["dev_metrics_under_first_fit"].get(pack.headline_metric),
             f"{diff['estimate']:+.3f} [{diff['low']:+.3f}, {diff['high']:+.3f}]" if diff else "-",
             e["dev_answer_loss"], e["tokens_per_example"], e["global_step"], e["train_runtime_s"],
         ])  # fmt: skip
-    header = ["setting", f"dev {pack.headline_metric}", "vs first [95% CI]", "dev answer loss", "tokens/example",
-              "steps", "training s"]  # fmt: skip
+    header = ["setting", f"dev {pack.headline_metric}", "under the first's fit", "vs first [95% CI]", "dev answer loss",
+              "tokens/example", "steps", "training s"]  # fmt: skip
     print(table(header, rows))
     print(f"dev examples: {found[0]['dev_examples']}; system scored: {args.system}")
     name = f"choose_on_dev_{args.pack}" + (f"_{args.tag}" if args.tag else "")

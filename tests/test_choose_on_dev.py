@@ -30,3 +30,15 @@ def test_setting_labels_read_like_the_command_line():
 
     written = "lora.top_layers=null,prompt=compact,lora.r=8"
     assert setting_label(parse_overrides(written.split(","))) == "lora.top_layers=null,lora.r=8,prompt=compact"
+
+
+def test_rescoring_under_one_fit_reproduces_the_evaluations_metrics(small_run):
+    from bench.choose_on_dev import scored_with
+
+    folder = RunFolder.open(small_run)
+    _, rows, scalars, fitted = dev_predictions(small_run, "tuned")
+    texts = {ex.id: ex.text for ex in folder.load_split("dev")}
+    again = scored_with(fitted, rows, texts)
+    assert again["macro_f1"] == scalars["macro_f1"]
+    right = {i: {**r, "parsed": r["reference"]} for i, r in rows.items()}  # the answers, not the fit, decide
+    assert scored_with(fitted, right, texts)["macro_f1"] == 1.0 > scalars["macro_f1"]
