@@ -426,7 +426,8 @@ class PersonNameRecognizer(EntityRecognizer):
         return None
 
     def _initial_before_surname(self, text: str, tokens: list[tuple[int, int, str]], i: int, caseless: bool) -> bool:
-        """An initial with its full stop right before a surname-like word: a strong sign of a name in notes."""
+        """An initial with its full stop (after a title, also without: "Dr B Muse") right before a surname-like word:
+        a strong sign of a name in notes."""
         word = tokens[i][2]
         titled = len(word) == 1 and word.isupper() and self._context(text, tokens, i) == "title"  # "Dr B Muse"
         if not ((len(word) == 2 and word[0].isupper() and word.endswith(".")) or titled) or i + 1 >= len(tokens):
